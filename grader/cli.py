@@ -1,0 +1,73 @@
+"""The ``grader`` command line: thin click commands, one module each."""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+FORMATS = ("table", "gradescope", "junit", "json")
+
+
+@click.group()
+def main() -> None:
+    """gradekit: generate stubs and grade implementations of the course's graded API."""
+
+
+@main.command()
+@click.option("--check", is_flag=True, help="Change nothing; exit 1 if stubs/ is not what solutions/ generates.")
+def stubs(check: bool) -> None:
+    """Regenerate stubs/ from solutions/ (solution regions become NotImplementedError)."""
+    from grader import stubgen
+    from grader.target import NAMED
+
+    try:
+        if check:
+            problems = stubgen.differences(NAMED["solutions"], NAMED["stubs"])
+            for problem in problems:
+                click.echo(problem, err=True)
+            if problems:
+                sys.exit(1)
+            click.echo("stubs/ is up to date")
+            return
+        changed = stubgen.write(NAMED["solutions"], NAMED["stubs"])
+    except stubgen.StubError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"regenerated {', '.join(changed)}" if changed else "stubs/ is up to date")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write via a temporary file in the same folder, never following a planted symlink."""
+    path = path.absolute()
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+
+
+@main.command()
+@click.argument("target")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+              help="What to write to --output (or to standard output).")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the chosen format here; the table still goes to the terminal.")
+@click.option("--public-only", is_flag=True, help="Only the public checks, as students run them at home.")
+def grade(target: str, fmt: str, output: Path | None, public_only: bool) -> None:
+    """Grade TARGET: 'solutions', 'stubs' or a submission folder laid out like stubs/."""
+    from grader.grade import grade as run
+    from grader.target import TargetError
+
+    try:
+        report = run(target, public_only=public_only)
+    except TargetError as err:
+        raise click.BadParameter(str(err), param_hint="TARGET") from None
+    from grader.exporters import EXPORTERS
+
+    if output is None:
+        click.echo(EXPORTERS[fmt](report), nl=False)
+        return
+    _write_atomically(output, EXPORTERS[fmt](report))
+    click.echo(EXPORTERS["table"](report), nl=False)
+    click.echo(f"wrote {fmt} to {output}")

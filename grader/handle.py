@@ -1,0 +1,172 @@
+"""The implementation handle: the one door through which checks reach code under test.
+
+Checks never import an implementation. They ask a handle to call ``topic.function`` with plain
+inputs, or to run a named scenario (:mod:`grader.scenarios`) with the implementation's
+functions plugged in, and get plain data back (:mod:`grader.plain`). ``LocalImplementation``
+does this in the current process; a sandboxed backend can replace it without touching a check.
+"""
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import sys
+import traceback
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable, Protocol
+
+from grader.plain import NotPlain, clone
+from grader.scenarios import SCENARIOS
+from grader.signatures import public_api
+
+ROOT = Path(__file__).resolve().parents[1]
+STUBS = ROOT / "stubs"  # the grader's own copy of the API and of the provided code
+
+_counter = itertools.count()
+
+
+class SubmissionError(Exception):
+    """The implementation failed in a way its author can act on.
+
+    Attributes
+    ----------
+    mro : tuple of str
+        Class names of the exception the implementation raised (most derived first), or empty
+        when it raised nothing (a missing module, a wrong signature, a return value that is not
+        plain data).
+    """
+
+    def __init__(self, message: str, mro: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.mro = mro
+
+
+class Implementation(Protocol):
+    """What a check may ask of the code under test."""
+
+    label: str
+
+    def call(self, target: str, /, *args: Any, **kwargs: Any) -> Any:
+        """Call ``topic.function`` with plain arguments; return a plain copy of its result."""
+
+    def scenario(self, name: str, /, target: str, **inputs: Any) -> Any:
+        """Run a named grader scenario against ``target``; return its plain result."""
+
+
+class Bound:
+    """A handle tied to one target, so that a check reads ``f(y=...)``."""
+
+    def __init__(self, impl: Implementation, target: str):
+        self.impl, self.target = impl, target
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.impl.call(self.target, *args, **kwargs)
+
+    def scenario(self, name: str, **inputs: Any) -> Any:
+        return self.impl.scenario(name, self.target, **inputs)
+
+
+def _short_traceback(err: BaseException, origin: Path) -> str:
+    """The exception and the innermost frame inside the implementation's folder."""
+    frames = [f for f in traceback.extract_tb(err.__traceback__) if str(origin) in f.filename]
+    where = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
+    text = str(err).strip().splitlines()[0][:200] if str(err).strip() else ""
+    return f"{type(err).__name__}{': ' + text if text else ''}{where}"
+
+
+class LocalImplementation:
+    """Runs an implementation folder laid out like ``stubs/`` in this process.
+
+    Parameters
+    ----------
+    root : Path
+        Folder holding ``vae.py``, ``divergences.py``, ...
+    label : str, optional
+        Name shown in reports (default: the folder's name).
+    overrides : dict, optional
+        ``{"topic.function": callable}`` replacing single functions (used to plant mutants).
+    """
+
+    def __init__(self, root: Path, label: str | None = None, overrides: dict[str, Callable] | None = None):
+        self.root = Path(root).resolve()
+        self.label = label or self.root.name
+        self.overrides = dict(overrides or {})
+        self._package = f"_gradekit_impl_{next(_counter)}"
+        self._modules: dict[str, ModuleType | SubmissionError] = {}
+
+    # -- loading --------------------------------------------------------------------------
+
+    def _module(self, topic: str) -> ModuleType:
+        if topic not in self._modules:
+            self._modules[topic] = self._load(topic)
+        found = self._modules[topic]
+        if isinstance(found, SubmissionError):
+            raise found
+        return found
+
+    def _load(self, topic: str) -> ModuleType | SubmissionError:
+        path = self.root / f"{topic}.py"
+        if not path.is_file():
+            return SubmissionError(f"the submission has no {topic}.py (looked in {self.root})")
+        if self._package not in sys.modules:
+            package = ModuleType(self._package)
+            package.__path__ = [str(self.root)]
+            sys.modules[self._package] = package
+        spec = importlib.util.spec_from_file_location(f"{self._package}.{topic}", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        try:
+            spec.loader.exec_module(module)
+        except SyntaxError as err:
+            return SubmissionError(f"{topic}.py does not compile: {err.msg} at line {err.lineno}")
+        except BaseException as err:  # noqa: BLE001 - an import may raise anything, SystemExit included
+            return SubmissionError(f"{topic}.py failed to import: {_short_traceback(err, self.root)}")
+        return module
+
+    def _resolve(self, target: str) -> Callable[..., Any]:
+        if target in self.overrides:
+            return self.overrides[target]
+        topic, name = target.split(".", 1)
+        module = self._module(topic)
+        fn = getattr(module, name, None)
+        if fn is None:
+            raise SubmissionError(f"{topic}.py defines no {name}")
+        want = public_api(STUBS / f"{topic}.py").get(name)
+        have = public_api(self.root / f"{topic}.py").get(name)
+        if want is not None and have is not None and want != have:
+            raise SubmissionError(
+                f"{name}{have} does not match the required signature {name}{want}; "
+                "keep the parameters exactly as in the handout"
+            )
+        return fn
+
+    # -- the handle -----------------------------------------------------------------------
+
+    def bind(self, target: str) -> Bound:
+        return Bound(self, target)
+
+    def call(self, target: str, /, *args: Any, **kwargs: Any) -> Any:
+        fn = self._resolve(target)
+        args, kwargs = clone(args), clone(kwargs)  # the implementation never touches our copies
+        return self._returned(target, self._invoke(target, fn, *args, **kwargs))
+
+    def scenario(self, name: str, /, target: str, **inputs: Any) -> Any:
+        self._resolve(target)  # report a missing module or bad signature before the scenario runs
+        inputs = clone(inputs)
+        return self._returned(target, self._invoke(target, SCENARIOS[name], self._resolve, target, **inputs))
+
+    def _invoke(self, where: str, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except SubmissionError:
+            raise
+        except BaseException as err:  # noqa: BLE001 - SystemExit and KeyboardInterrupt too
+            mro = tuple(c.__name__ for c in type(err).__mro__)
+            raise SubmissionError(f"{where} raised {_short_traceback(err, self.root)}", mro) from None
+
+    @staticmethod
+    def _returned(target: str, value: Any) -> Any:
+        try:
+            return clone(value)
+        except NotPlain as err:
+            raise SubmissionError(f"{target} returned {err}; expected tensors, arrays or numbers") from None

@@ -1,0 +1,31 @@
+"""Where an implementation lives: ``solutions``, ``stubs`` or a submission folder."""
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NAMED = {"solutions": ROOT / "solutions", "stubs": ROOT / "stubs"}
+
+
+class TargetError(ValueError):
+    """A TARGET that names no implementation folder."""
+
+
+def resolve(target: str) -> Path:
+    """The folder of ``target``: a named tree of this repository, or an existing directory.
+
+    Raises
+    ------
+    TargetError
+        When ``target`` is neither a known name nor a directory.
+    """
+    if target in NAMED:
+        return NAMED[target]
+    path = Path(target).expanduser()
+    if not path.exists():
+        raise TargetError(
+            f"{target!r} does not exist; give 'solutions', 'stubs' or a submission folder laid out like stubs/"
+        )
+    if not path.is_dir():
+        raise TargetError(f"{target!r} is a file; give the folder that holds vae.py, divergences.py, ...")
+    return path.resolve()
