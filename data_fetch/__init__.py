@@ -5,7 +5,7 @@ the handouts use; each downloads its files on first use, checks every file's has
 enters the cache, and works offline once the cache is filled. The cache is
 ``$GRADEKIT_DATA_DIR`` (default: the per-user cache of pooch, ``~/.cache/gradekit`` on Linux);
 ``$GRADEKIT_DATA_MIRROR`` (or ``data-fetch get --mirror``) names a mirror that serves each file
-at ``<mirror>/<registry path>``. See ``docs/data.md`` and ``data-fetch --help``.
+at ``<mirror>/<registry path>``. See the README's Data section and ``data-fetch --help``.
 
 Importing this package does not import torch, torch_geometric or scanpy.
 """

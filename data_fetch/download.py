@@ -50,7 +50,7 @@ def _datasets_with(path: str) -> list[Dataset]:
 
 
 class _NotRetried(DataFetchError):
-    """A definitive answer (404, 403, ...): pooch retries only other errors."""
+    """A definitive answer (404, 403, no connection): pooch retries only other errors."""
 
 
 class _Downloader:
@@ -70,6 +70,14 @@ class _Downloader:
         except requests.HTTPError as err:
             status = err.response.status_code if err.response is not None else 0
             if 400 <= status < 500 and status not in (408, 429):
+                raise _NotRetried(_describe(err)) from err
+            raise
+        except requests.ConnectionError as err:
+            # No connection at all (offline, DNS, refused, proxy down): retrying each file with
+            # pauses only delays the offline message. Drops and read timeouts are retried.
+            if isinstance(err, (requests.ConnectTimeout, requests.exceptions.ProxyError)) or any(
+                kind in repr(err) for kind in ("NewConnectionError", "NameResolutionError")
+            ):
                 raise _NotRetried(_describe(err)) from err
             raise
 
@@ -133,7 +141,12 @@ def fetch_file(path: str, *, mirror: str | None = None, progressbar: bool | None
                     f"Free some space or set {CACHE_ENV} to another folder."
                 )
                 raise DataFetchError(msg) from err
-    raise DatasetUnavailable("\n".join(failures))
+    error = DatasetUnavailable(
+        f"Could not download and verify {path}; nothing was kept under {target}. Tried:\n"
+        + "\n".join(f"  {failure}" for failure in failures)
+    )
+    error.reasons = failures
+    raise error
 
 
 def fetch_dataset(
@@ -177,7 +190,7 @@ def fetch_dataset(
         try:
             paths[path] = fetch_file(path, mirror=mirror, progressbar=progressbar)
         except DatasetUnavailable as err:
-            failures[path] = str(err)
+            failures[path] = "\n".join(getattr(err, "reasons", [str(err)]))
     if unverifiable:
         raise DatasetUnavailable(_no_checksum_message(dataset, unverifiable))
     if failures:

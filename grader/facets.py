@@ -74,33 +74,33 @@ def expect_close(
     must lie within ``tol`` (atol + rtol |expected|) or, for statistical claims, within the
     explicit per-element bound ``allowed``.
     """
-    call = describe_call(target, kwargs) + (f" [{what}]" if what else "")
+    call = "\n  call: " + describe_call(target, kwargs) + (f"\n  checking: {what}" if what else "")
     like = _first_tensor(kwargs)
     expected_arr = np.asarray(expected, dtype=np.float64)
     if like is not None:
         if type(actual) is not torch.Tensor:
-            raise CheckFailure(f"{call}: returned {summarize(actual)}, expected a torch.Tensor")
+            raise CheckFailure(f"returned {summarize(actual)}, expected a torch.Tensor{call}")
         if actual.dtype != like.dtype:
-            raise CheckFailure(f"{call}: returned dtype {actual.dtype}, expected {like.dtype} (keep the input's dtype)")
+            raise CheckFailure(f"returned dtype {actual.dtype}, expected {like.dtype} (keep the input's dtype){call}")
         if actual.device != like.device:
-            raise CheckFailure(f"{call}: returned a tensor on {actual.device}, expected {like.device}")
+            raise CheckFailure(f"returned a tensor on {actual.device}, expected {like.device}{call}")
         got = actual.detach().cpu().numpy().astype(np.float64)
     elif expected_arr.ndim == 0:
         if type(actual) not in (float, int) and not (type(actual) is np.ndarray and actual.ndim == 0):
-            raise CheckFailure(f"{call}: returned {summarize(actual)}, expected a float")
+            raise CheckFailure(f"returned {summarize(actual)}, expected a float{call}")
         got = np.asarray(actual, dtype=np.float64)
     else:
         if type(actual) is not np.ndarray:
-            raise CheckFailure(f"{call}: returned {summarize(actual)}, expected a NumPy array")
+            raise CheckFailure(f"returned {summarize(actual)}, expected a NumPy array{call}")
         got = actual.astype(np.float64)
     if got.shape != expected_arr.shape:
-        raise CheckFailure(f"{call}: returned shape {tuple(got.shape)}, expected {tuple(expected_arr.shape)}")
+        raise CheckFailure(f"returned shape {tuple(got.shape)}, expected {tuple(expected_arr.shape)}{call}")
     bad_finite = ~np.isfinite(got) & np.isfinite(expected_arr)
     if bad_finite.any():
         where = tuple(int(i) for i in np.argwhere(bad_finite)[0])
         raise CheckFailure(
-            f"{call}: returned {got[where]} at index {where} where {expected_arr[where]:.6g} was expected "
-            f"(a numerically unstable formula?)\n  inputs: {show(kwargs)}"
+            f"returned {got[where]} at index {where} where {expected_arr[where]:.6g} was expected "
+            f"(a numerically unstable formula?){call}\n  inputs: {show(kwargs)}"
         )
     diff = np.abs(got - expected_arr)
     if allowed is None:
@@ -113,9 +113,9 @@ def expect_close(
     if (over > 0).any():
         where = tuple(int(i) for i in np.unravel_index(int(np.argmax(over)), over.shape)) if over.ndim else ()
         raise CheckFailure(
-            f"{call}: values differ: expected {expected_arr[where]:.6g}, got {got[where]:.6g}"
+            f"values differ: expected {expected_arr[where]:.6g}, got {got[where]:.6g}"
             f"{' at index ' + str(where) if where else ''} (max |diff| {np.nanmax(diff):.3g}; {bound})"
-            f"\n  inputs: {show(kwargs)}"
+            f"{call}\n  inputs: {show(kwargs)}"
         )
 
 
@@ -188,14 +188,14 @@ def _claim_runner(claim) -> Callable[[Check, Implementation, Implementation | No
 
 def _error_runner(case) -> Callable[[Check, Implementation, Implementation | None], None]:
     def run(check: Check, impl: Implementation, _reference: Implementation | None = None) -> None:
-        call = describe_call(check.target, dict(case.kwargs))
+        call = "\n  call: " + describe_call(check.target, dict(case.kwargs))
         try:
             impl.call(check.target, **case.kwargs)
         except SubmissionError as err:
             if case.exc.__name__ in err.mro:
                 return
-            raise CheckFailure(f"{call}: expected {case.exc.__name__}, but {err}") from None
-        raise CheckFailure(f"{call}: expected {case.exc.__name__}, but it returned normally")
+            raise CheckFailure(f"expected {case.exc.__name__}, but {err}{call}") from None
+        raise CheckFailure(f"expected {case.exc.__name__}, but it returned normally{call}")
 
     return run
 

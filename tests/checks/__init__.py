@@ -6,9 +6,9 @@ over. A new graded function needs its solution and one declaration in its topic'
 from __future__ import annotations
 
 from grader.check import Check, InvalidCheck
-from tests.checks import divergences, vae
+from tests.checks import cgan, divergences, flows, gan, vae
 
-TOPICS = {"vae": vae, "divergences": divergences}
+TOPICS = {"vae": vae, "divergences": divergences, "gan": gan, "cgan": cgan, "flows": flows}
 
 CHECKS: list[Check] = [check for module in TOPICS.values() for check in module.CHECKS]
 

@@ -43,7 +43,7 @@ log_likelihood_bernoulli = Check(
     inputs=args(mu=tensor("B", "D", elements=probabilities()), target=tensor("B", "D", elements=bits())),
     examples=({"mu": _images(1, probs=True), "target": _images(2, probs=False)},),
     oracle=lambda mu, target: _rows(stats.bernoulli.logpmf(target, mu)).sum(axis=1),
-    kills=("targets_swapped", "mean_over_dims", "sum_over_batch", "log_of_one_minus_target"),
+    kills=("targets_swapped", "mean_over_dims", "sum_over_batch", "log_mu_twice"),
 )
 
 log_likelihood_normal = Check(

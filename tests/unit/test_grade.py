@@ -1,0 +1,112 @@
+"""The grader end to end: full marks, zero marks, bad submissions, outputs and exit codes."""
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from grader.cli import main
+from grader.grade import grade, load_checks
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "submissions"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "submissions"
+API_POINTS = sum(c.points for c in load_checks())
+
+
+@pytest.fixture(scope="module")
+def solutions_report():
+    return grade("solutions")
+
+
+@pytest.fixture(scope="module")
+def stubs_report():
+    return grade("stubs")
+
+
+def test_solutions_score_full_marks(solutions_report) -> None:
+    failed = {c.target: c.failures() for c in solutions_report.checks if not c.passed}
+    assert not failed
+    assert solutions_report.points == solutions_report.max_points == API_POINTS
+
+
+def test_stubs_score_zero_on_every_check(stubs_report) -> None:
+    scored = {c.target: c.points for c in stubs_report.checks if c.points > 0}
+    assert not scored, f"stubs earn points on {scored}: those checks cannot fail"
+    assert stubs_report.max_points == API_POINTS  # totals come from the declarations
+
+
+def test_public_only_runs_no_hidden_facet() -> None:
+    report = grade(str(EXAMPLES / "alice"), public_only=True)
+    assert all(f.public for c in report.checks for f in c.facets)
+    assert report.max_points == API_POINTS
+
+
+def _by_target(report):
+    return {c.target: c for c in report.checks}
+
+
+def test_bad_submission_loses_only_the_broken_checks() -> None:
+    checks = _by_target(grade(str(FIXTURES / "broken")))
+    expected_reason = {
+        "vae.log_likelihood_bernoulli": "does not match the required signature log_likelihood_bernoulli(mu, target)",
+        "vae.log_likelihood_normal": "expected a torch.Tensor",
+        "vae.log_mean_exp": "returned nan",
+        "vae.kl_gaussian_gaussian_analytic": "expected torch.float64 (keep the input's dtype)",
+        "vae.kl_gaussian_gaussian_mc": "expected shape",
+        "vae.VAE_loss_function": "returned a value of type",
+        "vae.reparameterize": "expected a torch.Tensor",
+        "vae.importance_weighted_log_likelihood": "raised RuntimeError: ran out of time",
+        "divergences.kernel": "the submission has no divergences.py",
+    }
+    for target, reason in expected_reason.items():
+        text = "\n".join(checks[target].failures())
+        assert checks[target].points < checks[target].max_points and reason in text, f"{target}: {text}"
+
+
+def test_import_error_costs_only_its_module() -> None:
+    checks = _by_target(grade(str(FIXTURES / "import_crash")))
+    vae = [c for t, c in checks.items() if t.startswith("vae.")]
+    assert all(c.points == 0 for c in vae)
+    assert "vae.py failed to import: FileNotFoundError" in vae[0].failures()[0]
+    assert checks["divergences.kernel"].passed and checks["divergences.mmd"].passed
+    assert not checks["divergences.earth_movers_distance"].passed
+
+
+def test_syntax_error_is_reported_with_its_line() -> None:
+    checks = _by_target(grade(str(EXAMPLES / "bob"), public_only=True))
+    assert "divergences.py does not compile: '(' was never closed at line 9" in checks["divergences.mmd"].failures()[0]
+    assert checks["vae.log_mean_exp"].passed
+
+
+def test_cli_writes_gradescope_results_to_schema(tmp_path) -> None:
+    out = tmp_path / "results.json"
+    result = CliRunner().invoke(main, ["grade", str(EXAMPLES / "alice"), "--format", "gradescope", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert isinstance(data["score"], float) and isinstance(data["execution_time"], float)
+    assert sum(t["max_score"] for t in data["tests"]) == API_POINTS
+    for test in data["tests"]:
+        assert set(test) == {"name", "score", "max_score", "status", "output", "visibility", "tags"}
+        assert test["status"] in ("passed", "failed") and test["visibility"] == "visible"
+        assert test["name"] in test["tags"] and isinstance(test["score"], (int, float))
+    assert "Total:" in result.output  # the table still reaches the terminal
+
+
+def test_cli_writes_junit_with_points(tmp_path) -> None:
+    out = tmp_path / "junit.xml"
+    result = CliRunner().invoke(main, ["grade", str(EXAMPLES / "bob"), "--public-only", "--format", "junit", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    cases = ET.parse(out).getroot().findall(".//testcase")
+    assert len(cases) == len(load_checks())
+    kernel = next(c for c in cases if c.get("name") == "kernel")
+    assert kernel.find("failure") is not None
+    assert {p.get("name"): p.get("value") for p in kernel.iter("property")} == {"points": "0", "max_points": "2"}
+
+
+def test_cli_refuses_a_missing_target() -> None:
+    result = CliRunner().invoke(main, ["grade", "/no/such/submission"])
+    assert result.exit_code == 2
+    assert "'/no/such/submission' does not exist" in result.output
