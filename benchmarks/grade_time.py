@@ -1,6 +1,7 @@
-"""Wall time of `grader grade solutions` (full and --public-only), child's torch import included.
+"""Wall time of `grader grade` (full and --public-only), the child's torch import included.
 
-Run: .venv/bin/python benchmarks/grade_time.py [--repeat 5] [--target solutions]
+Run: .venv/bin/python benchmarks/grade_time.py [--repeat 5] [--target solutions] [--only vae,divergences]
+     [--backend sandbox|in-process]
 Prints the median, min and max of each, in seconds.
 """
 from __future__ import annotations
@@ -25,10 +26,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--target", default="solutions")
+    parser.add_argument("--only", default="", help="topics or topic.function names, comma-separated (default: all)")
+    parser.add_argument("--backend", default="sandbox", choices=("sandbox", "in-process"))
     ns = parser.parse_args()
+    common = [ns.target, "--backend", ns.backend, *(["--only", ns.only] if ns.only else [])]
     for label, extra in (("full", []), ("public-only", ["--public-only"])):
-        times = [wall([ns.target, *extra]) for _ in range(ns.repeat)]
-        print(f"grader grade {ns.target} ({label}): median {statistics.median(times):.2f} s, "
+        times = [wall([*common, *extra]) for _ in range(ns.repeat)]
+        print(f"grader grade {' '.join(common)} ({label}): median {statistics.median(times):.2f} s, "
               f"min {min(times):.2f} s, max {max(times):.2f} s over {ns.repeat} runs")
 
 

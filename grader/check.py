@@ -102,5 +102,9 @@ class Check:
     def function(self) -> str:
         return self.target.partition(".")[2]
 
+    def selected_by(self, only: tuple[str, ...] | list[str]) -> bool:
+        """Whether a ``--only`` list (topics or ``topic.function`` names; empty: all) takes this check."""
+        return not only or self.target in only or self.topic in only
+
     def __str__(self) -> str:
         return self.target

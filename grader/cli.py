@@ -54,13 +54,21 @@ def _write_atomically(path: Path, text: str) -> None:
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the chosen format here; the table still goes to the terminal.")
 @click.option("--public-only", is_flag=True, help="Only the public checks, as students run them at home.")
-def grade(target: str, fmt: str, output: Path | None, public_only: bool) -> None:
+@click.option("--only", default="", metavar="NAMES",
+              help="Comma-separated topics or topic.function names to grade, e.g. 'vae,divergences.mmd'.")
+@click.option("--backend", type=click.Choice(("sandbox", "in-process")), default="sandbox", show_default=True,
+              help="Where TARGET's code runs; in-process is for trusted code only (benchmarks, debugging).")
+@click.option("--call-timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+              help="Seconds one call into TARGET may take before its worker is killed.")
+def grade(target: str, fmt: str, output: Path | None, public_only: bool, only: str, backend: str,
+          call_timeout: float) -> None:
     """Grade TARGET: 'solutions', 'stubs' or a submission folder laid out like stubs/."""
     from grader.grade import grade as run
     from grader.target import TargetError
 
+    names = tuple(name.strip() for name in only.split(",") if name.strip())
     try:
-        report = run(target, public_only=public_only)
+        report = run(target, public_only=public_only, only=names, backend=backend, call_timeout=call_timeout)
     except TargetError as err:
         raise click.BadParameter(str(err), param_hint="TARGET") from None
     from grader.exporters import EXPORTERS

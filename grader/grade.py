@@ -1,21 +1,27 @@
-"""Grade one implementation: run the checks in a child process, then score from declarations.
+"""Grade one implementation: run the checks in a child process, then score what it reports.
 
-The child is pytest over ``tests/test_graded.py`` with the gradekit plugin; it reports one
-outcome per facet. The points and the list of facets come from the declarations, loaded here,
-so that a child that dies early still leaves every check in the report, failed.
+The child is pytest over ``tests/test_graded.py`` with the gradekit plugin. It streams one
+JSON line per event (:class:`grader.pytest_plugin.Recorder`): the catalogue of selected checks
+with their points and facets, each facet's outcome, and the run's notes. A facet the child never
+reached counts as failed; if the child died before even writing the catalogue, the declarations
+are loaded here instead, so every check is still in the report.
 """
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
+from grader.report import CheckResult, FacetResult, Report
 from grader.target import ROOT, resolve
 
 GRADED_TESTS = ROOT / "tests" / "test_graded.py"
-CHILD_TIMEOUT = 1800  # seconds for the whole child; later a per-call limit lives in the worker
+CHILD_TIMEOUT = 1800  # seconds for the whole child; each call into the target has its own limit
 
 
 def load_checks() -> list:
@@ -27,57 +33,95 @@ def load_checks() -> list:
     return CHECKS
 
 
-def _run_child(folder: Path, results: Path, public_only: bool) -> subprocess.Popen:
+def _declared(public_only: bool, only: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The catalogue from the declarations themselves (the slow way: imports torch and more)."""
+    from grader.facets import facets
+
+    return [
+        {"target": c.target, "points": c.points, "public": c.public,
+         "facets": [{"id": f.id, "name": f.name, "public": f.public} for f in facets(c, public_only=public_only)]}
+        for c in load_checks() if c.selected_by(only) and (c.public or not public_only)
+    ]
+
+
+def _child(folder: Path, results: Path, public_only: bool, only: tuple[str, ...], backend: str,
+           call_timeout: float) -> subprocess.Popen:
     command = [
         sys.executable, "-m", "pytest", str(GRADED_TESTS), "-q", "-p", "no:cacheprovider", "--no-header",
-        f"--gradekit-target={folder}", f"--gradekit-results={results}",
+        f"--gradekit-target={folder}", f"--gradekit-results={results}", f"--gradekit-backend={backend}",
+        f"--gradekit-call-timeout={call_timeout}", f"--gradekit-only={','.join(only)}",
     ]
     if public_only:
         command.append("--gradekit-public-only")
-    return subprocess.Popen(command, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    # Only our plugin (via conftest) and hypothesis: other installed pytest plugins cost start-up time.
+    env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, errors="replace")
 
 
-def grade(target: str, *, public_only: bool = False):
+def _read_stream(path: Path) -> dict[str, Any]:
+    """Catalogue, outcomes and notes from the child's JSON lines; a torn last line is ignored."""
+    found: dict[str, Any] = {"catalogue": None, "outcomes": {}, "notes": []}
+    if not path.exists():
+        return found
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if "catalogue" in event:
+            found["catalogue"] = event["catalogue"]
+        elif "facet" in event:
+            found["outcomes"][event["facet"]] = event
+        elif "notes" in event:
+            found["notes"] = event["notes"]
+    return found
+
+
+def grade(target: str, *, public_only: bool = False, only: tuple[str, ...] = (), backend: str = "sandbox",
+          call_timeout: float = 30.0) -> Report:
     """Grade ``target`` ('solutions', 'stubs' or a folder) and return a ``Report``.
+
+    Parameters
+    ----------
+    public_only : bool
+        Run the public facets only, as students do at home.
+    only : tuple of str
+        Topics or ``topic.function`` names to grade; empty for all.
+    backend : {'sandbox', 'in-process'}
+        Where the target's code runs; in-process is for trusted code only.
+    call_timeout : float
+        Wall-clock seconds one call into the target may take.
 
     Raises
     ------
     grader.target.TargetError
         When ``target`` names no implementation folder.
     """
-    import json
-
-    from grader.facets import facets
-    from grader.report import CheckResult, FacetResult, Report
-
     folder = resolve(target)
     start = time.perf_counter()
+    notes = []
     with tempfile.TemporaryDirectory(prefix="gradekit-") as tmp:
-        results = Path(tmp) / "facets.json"
-        child = _run_child(folder, results, public_only)
-        checks_declared = load_checks()  # while the child runs: the declarations set the points
-
-        notes = []
+        results = Path(tmp) / "facets.jsonl"
+        child = _child(folder, results, public_only, only, backend, call_timeout)
         try:
             output, _ = child.communicate(timeout=CHILD_TIMEOUT)
         except subprocess.TimeoutExpired:
             child.kill()
             output, _ = child.communicate()
             notes.append(f"grading stopped after {CHILD_TIMEOUT} s; checks not reached count as failed")
-        outcomes = json.loads(results.read_text()) if results.exists() else {}
-    if not outcomes:
+        stream = _read_stream(results)
+    notes = stream["notes"] + notes
+    if not stream["outcomes"]:
         tail = "\n".join(output.strip().splitlines()[-5:])
         notes.append(f"the grading process produced no results (exit {child.returncode}):\n{tail}")
 
     checks = []
-    for check in checks_declared:
-        if public_only and not check.public:
-            continue
+    for check in stream["catalogue"] or _declared(public_only, only):
         found = []
-        for facet in facets(check, public_only=public_only):
-            got = outcomes.get(facet.id, {"outcome": "missing", "message": "not run: grading stopped before it"})
-            found.append(FacetResult(facet.name, facet.public, got["outcome"], got["message"]))
-        checks.append(CheckResult(check.target, check.points, check.public, tuple(found)))
+        for facet in check["facets"]:
+            got = stream["outcomes"].get(facet["id"], {"outcome": "missing", "message": "not run: grading stopped before it"})
+            found.append(FacetResult(facet["name"], facet["public"], got["outcome"], got["message"]))
+        checks.append(CheckResult(check["target"], check["points"], check["public"], tuple(found)))
     label = target if target in ("solutions", "stubs") else folder.name
     return Report(label, public_only, checks, time.perf_counter() - start, notes)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +16,13 @@ import pytest
 TARGET = "--gradekit-target"
 PUBLIC_ONLY = "--gradekit-public-only"
 RESULTS = "--gradekit-results"
+ONLY = "--gradekit-only"
+BACKEND = "--gradekit-backend"
+CALL_TIMEOUT = "--gradekit-call-timeout"
+BACKENDS = ("sandbox", "in-process")
 PROFILE = "gradekit"
 _recorder_key = pytest.StashKey["Recorder"]()
+_impl_key = pytest.StashKey[Any]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -26,6 +31,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="implementation to grade: 'solutions', 'stubs' or a submission folder (default: solutions)")
     group.addoption(PUBLIC_ONLY, action="store_true", help="run only the public facets; no reference solution needed")
     group.addoption(RESULTS, metavar="PATH", help="write each facet's outcome as JSON to PATH")
+    group.addoption(BACKEND, choices=BACKENDS, default="sandbox",
+                    help="run the target in a sandboxed worker (default) or in this process (trusted code only)")
+    group.addoption(CALL_TIMEOUT, type=float, default=30.0, metavar="SECONDS",
+                    help="wall-clock limit of one call into the sandboxed target (default: 30)")
+    group.addoption(ONLY, default="", metavar="NAMES",
+                    help="comma-separated topics or topic.function names to grade (default: all)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -36,15 +47,54 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.load_profile(PROFILE)
     config.addinivalue_line("markers", "hidden: a facet students do not see (needs the reference solution)")
     if config.getoption(RESULTS):
-        config.stash[_recorder_key] = recorder = Recorder(Path(config.getoption(RESULTS)))
+        config.stash[_recorder_key] = recorder = Recorder(Path(config.getoption(RESULTS)), config)
         config.pluginmanager.register(recorder, "gradekit-recorder")
+        _implementation(config)  # the grader's child: start the worker while collection imports
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
+    impl = config.stash.get(_impl_key, None)
+    if impl is not None and hasattr(impl, "close"):
+        impl.close()
+    config.stash[_impl_key] = None
     recorder = config.stash.get(_recorder_key, None)
     if recorder is not None:
         del config.stash[_recorder_key]
         config.pluginmanager.unregister(recorder)
+        # The grader's child has written everything: skip interpreter teardown (1.5 s with torch).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(recorder.exitstatus)
+
+
+def _implementation(config: pytest.Config):
+    """The implementation chosen on the command line, made once per session."""
+    from grader.handle import LocalImplementation
+    from grader.target import TargetError, resolve
+
+    impl = config.stash.get(_impl_key, None)
+    if impl is not None:
+        return impl
+    target = config.getoption(TARGET)
+    try:
+        folder = resolve(target)
+    except TargetError as err:
+        raise pytest.UsageError(str(err)) from None
+    if config.getoption(BACKEND) == "in-process":
+        impl = LocalImplementation(folder, label=target)
+    else:
+        from grader.sandbox import Limits, SandboxImplementation
+
+        from grader.handle import STUBS
+
+        names = only(config)
+        topics = tuple(p.stem for p in sorted(STUBS.glob("[!_]*.py"))
+                       if not names or any(n.partition(".")[0] == p.stem for n in names))
+        impl = SandboxImplementation(folder, label=target, limits=Limits(call_timeout=config.getoption(CALL_TIMEOUT)),
+                                     topics=topics)
+    config.stash[_impl_key] = impl
+    return impl
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -52,26 +102,34 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"gradekit: target {config.getoption(TARGET)}, {public}, hypothesis profile {PROFILE!r}, seeds crc32(check id)"
 
 
+def only(config: pytest.Config) -> tuple[str, ...]:
+    return tuple(name for name in config.getoption(ONLY).split(",") if name)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not config.getoption(PUBLIC_ONLY):
-        return
-    hidden = [item for item in items if item.get_closest_marker("hidden")]
-    if hidden:
-        config.hook.pytest_deselected(items=hidden)
-        items[:] = [item for item in items if not item.get_closest_marker("hidden")]
+    public_only, names = config.getoption(PUBLIC_ONLY), only(config)
+
+    def wanted(item: pytest.Item) -> bool:
+        facet = getattr(item, "callspec", None) and item.callspec.params.get("facet")
+        if facet is None:
+            return True
+        return facet.check.selected_by(names) and not (public_only and item.get_closest_marker("hidden"))
+
+    dropped = [item for item in items if not wanted(item)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if wanted(item)]
+
+
+def pytest_report_collectionfinish(config: pytest.Config) -> str | None:
+    impl = config.stash.get(_impl_key, None)
+    return impl.describe() if impl is not None and hasattr(impl, "describe") else None
 
 
 @pytest.fixture(scope="session")
 def impl(pytestconfig: pytest.Config):
     """The implementation under test, behind the handle every check goes through."""
-    from grader.handle import LocalImplementation
-    from grader.target import TargetError, resolve
-
-    target = pytestconfig.getoption(TARGET)
-    try:
-        return LocalImplementation(resolve(target), label=target)
-    except TargetError as err:
-        raise pytest.UsageError(str(err)) from None
+    return _implementation(pytestconfig)
 
 
 @pytest.fixture(scope="session")
@@ -102,11 +160,32 @@ def classify(excinfo: pytest.ExceptionInfo | None) -> tuple[str, str]:
 
 
 class Recorder:
-    """Collects one outcome per facet and writes them atomically when the session ends."""
+    """Streams what the grader needs, one JSON object per line, flushed as it goes.
 
-    def __init__(self, path: Path):
-        self.path = path
-        self.outcomes: dict[str, dict[str, Any]] = {}
+    First the catalogue (the selected checks, their points and facets), then one line per facet
+    outcome, then the run's notes. A child that dies midway still leaves every finished line.
+    """
+
+    def __init__(self, path: Path, config: pytest.Config):
+        self.config = config
+        self.exitstatus = 1
+        self.handle = open(path, "w", encoding="utf-8")  # noqa: SIM115 - open for the whole session
+
+    def _line(self, obj: dict[str, Any]) -> None:
+        self.handle.write(json.dumps(obj) + "\n")
+        self.handle.flush()
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        from grader.facets import facets
+        from tests.checks import CHECKS
+
+        public_only, names = self.config.getoption(PUBLIC_ONLY), only(self.config)
+        catalogue = [
+            {"target": c.target, "points": c.points, "public": c.public,
+             "facets": [{"id": f.id, "name": f.name, "public": f.public} for f in facets(c, public_only=public_only)]}
+            for c in CHECKS if c.selected_by(names) and (c.public or not public_only)
+        ]
+        self._line({"catalogue": catalogue})
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
@@ -116,10 +195,11 @@ class Recorder:
         if facet is None or (call.when != "call" and not report.failed and not report.skipped):
             return
         result, message = classify(call.excinfo)
-        self.outcomes[facet.id] = {"outcome": result, "message": message, "seconds": round(call.duration, 4)}
+        self._line({"facet": facet.id, "outcome": result, "message": message, "seconds": round(call.duration, 4)})
 
-    def pytest_sessionfinish(self) -> None:
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".facets-", suffix=".json")
-        with os.fdopen(fd, "w") as handle:
-            json.dump(self.outcomes, handle)
-        os.replace(tmp, self.path)
+    def pytest_sessionfinish(self, exitstatus: int) -> None:
+        self.exitstatus = int(exitstatus)
+        impl = self.config.stash.get(_impl_key, None)
+        notes = [impl.describe()] if impl is not None and hasattr(impl, "describe") else []
+        self._line({"notes": notes})
+        self.handle.close()

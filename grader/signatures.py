@@ -6,6 +6,7 @@ file with :mod:`ast`.
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 
@@ -30,6 +31,17 @@ def _signature(args: ast.arguments) -> str:
 
 
 def public_api(path: Path) -> dict[str, str]:
+    """Cached :func:`read_public_api`: parsed again only when the file changes."""
+    stat = Path(path).stat()
+    return dict(_cached_api(str(path), stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_api(path: str, _mtime_ns: int, _size: int) -> dict[str, str]:
+    return read_public_api(Path(path))
+
+
+def read_public_api(path: Path) -> dict[str, str]:
     """Map each public top-level function and class of a module file to its signature.
 
     Classes map to their ``__init__`` signature (without ``self``), or ``class`` when they
