@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader.cgroups import Group
 from grader.handle import Bound, SubmissionError, check_signature
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,6 +57,7 @@ class Limits:
     file_size: int = 64 << 20
     open_files: int = 256
     processes: int = 256  # threads count too; enforced only under a user of its own
+    tree_memory: int = 6 << 30  # all the worker's processes together, where a cgroup is possible
     scratch: int = 256 << 20  # the private /tmp under bubblewrap
     submission: int = 64 << 20  # the copy of the submission folder
     reply: int = 512 << 20
@@ -69,6 +71,7 @@ class Isolation:
 
     bubblewrap: str | None  # path of bwrap, or None
     uid: int | None  # the worker's own user, or None to keep ours
+    cgroup: bool = False  # a control group bounds the worker's whole tree
     missing: list[str] = field(default_factory=list)
 
     def describe(self, limits: Limits) -> str:
@@ -76,6 +79,8 @@ class Isolation:
                if self.bubblewrap else ["a plain process"])
         if self.uid is not None:
             how.append(f"user {self.uid}")
+        if self.cgroup:
+            how.append(f"cgroup of {limits.tree_memory >> 20} MiB and {limits.processes} processes")
         text = (f"sandbox: {', '.join(how)}; limits {limits.call_timeout:g} s per call, "
                 f"{limits.memory >> 20} MiB data, {limits.file_size >> 20} MiB per file")
         if self.missing:
@@ -156,7 +161,11 @@ def choose_isolation() -> Isolation:
         missing.append("Python is installed where other users cannot read it: the worker runs as root")
     else:
         uid = -1  # claimed per worker
-    return Isolation(bwrap, uid, missing)
+    cgroup = uid is not None and (why_not := Group.available()) is None
+    if uid is not None and not cgroup:
+        missing.append(f"no cgroup ({why_not}): memory and processes are bounded per process, not for the "
+                       "worker's processes together")
+    return Isolation(bwrap, uid, cgroup, missing)
 
 
 # -- one worker process ------------------------------------------------------------------------
@@ -252,8 +261,10 @@ def _exit_reason(code: int | None) -> str:
 class Worker:
     """One worker process over one staged submission; restartable."""
 
-    def __init__(self, staging: Path, isolation: Isolation, limits: Limits, prefetch: list[str]):
+    def __init__(self, staging: Path, isolation: Isolation, limits: Limits, prefetch: list[str],
+                 group: Group | None = None):
         self.staging, self.isolation, self.limits, self.prefetch = staging, isolation, limits, prefetch
+        self.group = group
         self.proc: subprocess.Popen | None = None
         self.sock: socket.socket | None = None
         self.ready = False
@@ -276,6 +287,8 @@ class Worker:
             root, cwd = "/submission", None
         else:
             prefix, root, cwd = [], str(self.staging / "submission"), self.staging / "scratch"
+        if self.group is not None:
+            prefix = [*self.group.join_command(), *prefix]
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(cwd or "/tmp"), "TMPDIR": str(cwd or "/tmp"),
                "USER": "student", "LOGNAME": "student", "OMP_NUM_THREADS": "1"}
         settings = {"limits": limits, "prefetch": self.prefetch}
@@ -333,7 +346,7 @@ class Worker:
             return
         with contextlib.suppress(OSError, subprocess.TimeoutExpired):
             os.killpg(self.proc.pid, signal.SIGKILL)
-        _kill_tree(self.proc.pid, self.isolation.uid)
+        _kill_tree(self.proc.pid, self.isolation.uid, self.group)
         with contextlib.suppress(OSError, subprocess.TimeoutExpired):
             self.proc.wait(timeout=10)
         if self.sock is not None:
@@ -408,7 +421,7 @@ def _processes() -> list[tuple[int, int, int]]:
     return found
 
 
-def _kill_tree(pid: int, uid: int | None) -> None:
+def _kill_tree(pid: int, uid: int | None, group: Group | None = None) -> None:
     """SIGKILL ``pid``'s descendants and, with a user of its own, every process of ``uid``.
 
     Repeated until none is left, so that a fork bomb cannot outrun it; orphans reach us (a
@@ -429,6 +442,8 @@ def _kill_tree(pid: int, uid: int | None) -> None:
                     stack.append(child)
         if uid is not None:
             doomed.update(p for p, _parent, owner in procs if owner == uid)
+        if group is not None:
+            doomed.update(group.pids())
         doomed.discard(os.getpid())
         if not doomed:
             return
@@ -485,10 +500,14 @@ class SandboxImplementation:
                 self.isolation.uid, self._uid_lock = claimed
         if sys.platform.startswith("linux"):
             ctypes.CDLL(None).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        self.group = None
+        if self.isolation.cgroup and self.isolation.uid is not None:
+            self.group = Group(str(self.isolation.uid), self.limits.tree_memory, self.limits.processes)
+            self.group.create()
         self._staging = Path(tempfile.mkdtemp(prefix="gradekit-sandbox-"))
         self._stage()
         prefetch = _library_imports([self._staging / "submission" / f"{t}.py" for t in topics])
-        self.worker = Worker(self._staging, self.isolation, self.limits, prefetch)
+        self.worker = Worker(self._staging, self.isolation, self.limits, prefetch, self.group)
         self.worker.spawn()
         self._failed: dict[str, str] = {}  # target or topic -> why it is not called again
         self._crashes: collections.Counter[str] = collections.Counter()
@@ -512,6 +531,8 @@ class SandboxImplementation:
     def close(self) -> None:
         self.worker.kill()
         shutil.rmtree(self._staging, ignore_errors=True)
+        if self.group is not None:
+            self.group.remove()
         if self._uid_lock is not None:
             os.close(self._uid_lock)
             self._uid_lock = None

@@ -110,3 +110,36 @@ def test_cli_refuses_a_missing_target() -> None:
     result = CliRunner().invoke(main, ["grade", "/no/such/submission"])
     assert result.exit_code == 2
     assert "'/no/such/submission' does not exist" in result.output
+
+
+def test_a_child_that_dies_at_once_still_leaves_every_check(monkeypatch) -> None:
+    import subprocess
+    import sys
+
+    import grader.grade
+
+    def dying_child(*_args, **_kwargs):
+        return subprocess.Popen([sys.executable, "-c", "print('boom'); raise SystemExit(3)"],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    monkeypatch.setattr(grader.grade, "_child", dying_child)
+    report = grade("solutions", only=("vae",))
+    assert [c.target for c in report.checks] == [c.target for c in load_checks() if c.topic == "vae"]
+    assert report.points == 0 and all(f.outcome == "missing" for c in report.checks for f in c.facets)
+    assert any("produced no results (exit 3)" in note and "boom" in note for note in report.notes)
+
+
+def test_a_torn_stream_keeps_what_was_finished(tmp_path) -> None:
+    from grader.grade import _read_stream
+
+    stream = tmp_path / "facets.jsonl"
+    stream.write_text('{"catalogue": []}\n{"facet": "vae.log_mean_exp::oracle", "outcome": "passed", "message": ""}\n{"fac')
+    found = _read_stream(stream)
+    assert found["catalogue"] == [] and list(found["outcomes"]) == ["vae.log_mean_exp::oracle"]
+
+
+def test_only_grades_the_named_topics_and_functions() -> None:
+    report = grade("solutions", only=("divergences", "vae.log_mean_exp"), public_only=True)
+    assert sorted(c.target for c in report.checks) == sorted(
+        ["vae.log_mean_exp"] + [c.target for c in load_checks() if c.topic == "divergences"])
+    assert report.points == report.max_points
