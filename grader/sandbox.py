@@ -114,6 +114,14 @@ def _world_reachable(path: Path) -> bool:
     return True
 
 
+PYTHON_UNREACHABLE = "Python is installed where other users cannot read it: the worker runs as root"
+
+
+def _python_reachable() -> bool:
+    """Whether a user of its own could run our Python without bubblewrap re-mounting it."""
+    return all(_world_reachable(Path(p)) for p in (sys.base_prefix, sys.prefix, ROOT))
+
+
 def _claim_uid() -> tuple[int, int] | None:
     """A user id from ``UID_RANGE`` no other worker on this machine holds: (uid, lock fd)."""
     folder = Path(tempfile.gettempdir()) / "gradekit-uids"
@@ -157,8 +165,8 @@ def choose_isolation() -> Isolation:
     elif os.geteuid() != 0:
         missing.append("not running as root: the worker keeps the grader's user, so no process limit "
                        "and a process that leaves the worker's process group may outlive it")
-    elif bwrap is None and not all(_world_reachable(Path(p)) for p in (sys.base_prefix, sys.prefix, ROOT)):
-        missing.append("Python is installed where other users cannot read it: the worker runs as root")
+    elif bwrap is None and not _python_reachable():
+        missing.append(PYTHON_UNREACHABLE)
     else:
         uid = -1  # claimed per worker
     cgroup = uid is not None and (why_not := Group.available()) is None
@@ -319,6 +327,9 @@ class Worker:
     def ensure(self) -> None:
         """A worker that has said hello, starting one if needed.
 
+        When bubblewrap was chosen but the worker does not start under it, try once more
+        without it (and say so in the report) rather than fail to grade.
+
         Raises
         ------
         RuntimeError
@@ -328,17 +339,35 @@ class Worker:
             self.spawn()
         if self.ready:
             return
+        problem = self._handshake()
+        if problem is not None and self.isolation.bubblewrap:
+            self.isolation.bubblewrap = None
+            self.isolation.missing.append(f"bubblewrap did not start the worker ({problem.splitlines()[0][:160]}); "
+                                          "running without it, so the network is open and files are protected "
+                                          "by their modes only")
+            if self.isolation.uid is not None and not _python_reachable():
+                self.isolation.uid = None
+                self.isolation.missing.append(PYTHON_UNREACHABLE)
+            self.spawn()
+            problem = self._handshake()
+        if problem is not None:
+            raise RuntimeError(f"the sandboxed worker did not start: {problem}")
+        self.ready = True
+
+    def _handshake(self) -> str | None:
+        """Wait for the worker's hello; why it did not come, or None."""
         from grader import wire  # imports torch: not needed to spawn, so not at the top
 
         try:
             hello = wire.receive(self.sock, timeout=self.limits.start_timeout)
         except wire.WireError as err:
+            output = self.output_tail()
             self.kill()
-            raise RuntimeError(f"the sandboxed worker did not start ({err}); it printed:\n{self.output_tail()}") from None
+            return f"{err}; it printed:\n{output}"
         if type(hello) is not dict or "hello" not in hello:
             self.kill()
-            raise RuntimeError("the sandboxed worker started with a malformed greeting")
-        self.ready = True
+            return "it sent a malformed greeting"
+        return None
 
     def kill(self) -> None:
         """Kill the worker and everything it started; wait until they are gone."""

@@ -1,0 +1,53 @@
+"""The sandbox degrades, never fails to grade, and says what it lacks."""
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+import torch
+
+from grader.sandbox import LEVELS, SandboxImplementation
+from grader.target import NAMED
+
+
+def _honest_call(impl: SandboxImplementation) -> None:
+    y = torch.tensor([[0.0, 1.0], [2.0, 3.0]], dtype=torch.float64)
+    expected = torch.logsumexp(y, dim=1) - torch.log(torch.tensor(2.0, dtype=torch.float64))
+    assert torch.allclose(impl.call("vae.log_mean_exp", y=y), expected)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_every_isolation_level_grades_and_names_what_it_lacks(level, monkeypatch) -> None:
+    monkeypatch.setenv("GRADEKIT_ISOLATION", level)
+    impl = SandboxImplementation(NAMED["solutions"], topics=("vae",))
+    try:
+        _honest_call(impl)
+        text = impl.describe()
+        assert text.startswith("sandbox: ")
+        if level != "full":
+            assert f"GRADEKIT_ISOLATION={level}" in text and "degraded" in text
+        elif shutil.which("bwrap"):
+            assert "bubblewrap" in text
+    finally:
+        impl.close()
+
+
+def test_a_bubblewrap_that_cannot_start_the_worker_falls_back(tmp_path, monkeypatch) -> None:
+    fake = tmp_path / "bwrap"  # passes the probe, fails the real command
+    fake.write_text('#!/bin/sh\ncase "$*" in *"-- true"*) exit 0;; esac\necho "simulated" >&2; exit 1\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.delenv("GRADEKIT_ISOLATION", raising=False)
+    impl = SandboxImplementation(NAMED["solutions"], topics=("vae",))
+    try:
+        _honest_call(impl)
+        assert "bubblewrap did not start the worker" in impl.describe()
+    finally:
+        impl.close()
+
+
+def test_unknown_isolation_level_is_refused(monkeypatch) -> None:
+    monkeypatch.setenv("GRADEKIT_ISOLATION", "paranoid")
+    with pytest.raises(ValueError, match="choose one of full, no-bubblewrap, none"):
+        SandboxImplementation(NAMED["solutions"])
