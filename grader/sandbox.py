@@ -432,36 +432,41 @@ class WorkerLost(Exception):
         self.timed_out = timed_out
 
 
-def _processes() -> list[tuple[int, int, int]]:
-    """(pid, parent pid, real uid) of every process we can see."""
+def _processes() -> list[tuple[int, int, int, int]]:
+    """(pid, parent pid, real uid, session id) of every live process we can see."""
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             status = Path(f"/proc/{entry}/status").read_text()
+            stat = Path(f"/proc/{entry}/stat").read_text()
         except OSError:
             continue
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if fields.get("State", "").strip().startswith(("Z", "X")):
+            continue  # already dead; only its parent can collect it
         try:
-            found.append((int(entry), int(fields["PPid"]), int(fields["Uid"].split()[0])))
-        except (KeyError, ValueError):
+            session = int(stat.rpartition(")")[2].split()[3])  # after the command name, which may hold spaces
+            found.append((int(entry), int(fields["PPid"]), int(fields["Uid"].split()[0]), session))
+        except (KeyError, ValueError, IndexError):
             continue
     return found
 
 
 def _kill_tree(pid: int, uid: int | None, group: Group | None = None) -> None:
-    """SIGKILL ``pid``'s descendants and, with a user of its own, every process of ``uid``.
+    """SIGKILL everything the worker ``pid`` started, until nothing is left.
 
-    Repeated until none is left, so that a fork bomb cannot outrun it; orphans reach us (a
-    subreaper) and count as descendants.
+    That is its descendants, the rest of its session (orphans of a double fork reach us, a
+    subreaper, and keep the session), every process of its own ``uid`` and of its cgroup.
+    Repeated so that a fork bomb cannot outrun it.
     """
     if not Path("/proc/self/status").exists():
         return
     for _ in range(200):
         procs = _processes()
         children: dict[int, list[int]] = collections.defaultdict(list)
-        for p, parent, _uid in procs:
+        for p, parent, _uid, _sid in procs:
             children[parent].append(p)
         doomed, stack = set(), [pid]
         while stack:
@@ -469,29 +474,27 @@ def _kill_tree(pid: int, uid: int | None, group: Group | None = None) -> None:
                 if child not in doomed:
                     doomed.add(child)
                     stack.append(child)
-        if uid is not None:
-            doomed.update(p for p, _parent, owner in procs if owner == uid)
+        doomed.update(p for p, _parent, owner, sid in procs if sid == pid or owner == uid)
         if group is not None:
-            doomed.update(group.pids())
+            doomed.update(group.pids() & {p for p, *_ in procs})
         doomed.discard(os.getpid())
         if not doomed:
             return
         for p in doomed:
-            with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+            with contextlib.suppress(OSError):
                 os.kill(p, signal.SIGKILL)
         time.sleep(0.01)
-        _reap()
+        _reap(doomed)
 
 
-def _reap() -> None:
-    """Collect orphans handed to us as subreaper, so they do not linger as zombies."""
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
+def _reap(pids: set[int]) -> None:
+    """Collect those of ``pids`` that became our children (orphans reach a subreaper).
+
+    Only these: waiting on any child would steal the exit status of an unrelated subprocess.
+    """
+    for pid in pids:
+        with contextlib.suppress(ChildProcessError, OSError):
+            os.waitpid(pid, os.WNOHANG)
 
 
 # -- the handle ------------------------------------------------------------------------------
