@@ -20,7 +20,8 @@ from pathlib import Path
 import torch
 
 from grader.handle import LocalImplementation
-from grader.sandbox import Limits, SandboxImplementation
+from grader.isolation import Limits
+from grader.sandbox import SandboxImplementation
 from grader.target import NAMED
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -60,15 +60,18 @@ def _write_atomically(path: Path, text: str) -> None:
               help="Where TARGET's code runs; in-process is for trusted code only (benchmarks, debugging).")
 @click.option("--call-timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
               help="Seconds one call into TARGET may take before its worker is killed.")
+@click.option("--import-timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+              help="Seconds importing one of TARGET's modules may take (libraries it imports included).")
 def grade(target: str, fmt: str, output: Path | None, public_only: bool, only: str, backend: str,
-          call_timeout: float) -> None:
+          call_timeout: float, import_timeout: float) -> None:
     """Grade TARGET: 'solutions', 'stubs' or a submission folder laid out like stubs/."""
     from grader.grade import grade as run
     from grader.target import TargetError
 
     names = tuple(name.strip() for name in only.split(",") if name.strip())
     try:
-        report = run(target, public_only=public_only, only=names, backend=backend, call_timeout=call_timeout)
+        report = run(target, public_only=public_only, only=names, backend=backend, call_timeout=call_timeout,
+                     import_timeout=import_timeout)
     except TargetError as err:
         raise click.BadParameter(str(err), param_hint="TARGET") from None
     from grader.exporters import EXPORTERS
@@ -76,6 +79,10 @@ def grade(target: str, fmt: str, output: Path | None, public_only: bool, only: s
     if output is None:
         click.echo(EXPORTERS[fmt](report), nl=False)
         return
-    _write_atomically(output, EXPORTERS[fmt](report))
     click.echo(EXPORTERS["table"](report), nl=False)
+    try:
+        output.absolute().parent.mkdir(parents=True, exist_ok=True)
+        _write_atomically(output, EXPORTERS[fmt](report))
+    except OSError as err:
+        raise click.ClickException(f"could not write {output}: {err.strerror or err}") from None
     click.echo(f"wrote {fmt} to {output}")

@@ -20,15 +20,15 @@ def _first_line(text: str, limit: int = 110) -> str:
 
 def table(report: Report) -> str:
     """Terminal table grouped by module, one line per function and a reason per failure."""
-    width = max((len(c.function) for c in report.checks), default=10) + 2
+    width = max([len(c.function) + 4 for c in report.checks] + [len(c.topic) + 5 for c in report.checks] + [12])
     lines = [f"gradekit: {report.label}" + (" (public checks only)" if report.public_only else "")]
     for topic, group in groupby(report.checks, key=lambda c: c.topic):
         group = list(group)
         got, total = sum(c.points for c in group), sum(c.max_points for c in group)
-        lines.append(f"\n{topic}.py{'':<{width - len(topic) - 1}}{got:6.2f} / {total:g}")
+        lines.append(f"\n{topic + '.py':<{width}}{got:6.2f} / {total:g}")
         for c in group:
             mark = "ok" if c.passed else "FAIL"
-            lines.append(f"  {c.function:<{width}}{c.points:6.2f} / {c.max_points:<5g} {mark}")
+            lines.append(f"{'  ' + c.function:<{width}}{c.points:6.2f} / {c.max_points:<5g} {mark}")
             lines += [f"      {_first_line(line)}" for line in c.failures()]
     lines.append(f"\nTotal: {report.points:.2f} / {report.max_points:g} points   ({report.seconds:.1f} s)")
     lines += [f"Note: {note}" for note in report.notes]

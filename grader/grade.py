@@ -33,6 +33,13 @@ def load_checks() -> list:
     return CHECKS
 
 
+def printable(text: str) -> str:
+    """``text`` with control and format characters escaped: a message may quote submitted text,
+    and a terminal bell, cursor movement or right-to-left override has no place in a report."""
+    return "".join(ch if ch in "\n\t" or ch.isprintable() else f"\\x{ord(ch):02x}" if ord(ch) < 256
+                   else f"\\u{ord(ch):04x}" for ch in text)
+
+
 def _declared(public_only: bool, only: tuple[str, ...]) -> list[dict[str, Any]]:
     """The catalogue from the declarations themselves (the slow way: imports torch and more)."""
     from grader.facets import facets
@@ -45,11 +52,12 @@ def _declared(public_only: bool, only: tuple[str, ...]) -> list[dict[str, Any]]:
 
 
 def _child(folder: Path, results: Path, public_only: bool, only: tuple[str, ...], backend: str,
-           call_timeout: float) -> subprocess.Popen:
+           call_timeout: float, import_timeout: float) -> subprocess.Popen:
     command = [
         sys.executable, "-m", "pytest", str(GRADED_TESTS), "-q", "-p", "no:cacheprovider", "--no-header",
         f"--gradekit-target={folder}", f"--gradekit-results={results}", f"--gradekit-backend={backend}",
-        f"--gradekit-call-timeout={call_timeout}", f"--gradekit-only={','.join(only)}",
+        f"--gradekit-call-timeout={call_timeout}", f"--gradekit-import-timeout={import_timeout}",
+        f"--gradekit-only={','.join(only)}",
     ]
     if public_only:
         command.append("--gradekit-public-only")
@@ -79,7 +87,7 @@ def _read_stream(path: Path) -> dict[str, Any]:
 
 
 def grade(target: str, *, public_only: bool = False, only: tuple[str, ...] = (), backend: str = "sandbox",
-          call_timeout: float = 30.0) -> Report:
+          call_timeout: float = 30.0, import_timeout: float = 60.0) -> Report:
     """Grade ``target`` ('solutions', 'stubs' or a folder) and return a ``Report``.
 
     Parameters
@@ -92,6 +100,8 @@ def grade(target: str, *, public_only: bool = False, only: tuple[str, ...] = (),
         Where the target's code runs; in-process is for trusted code only.
     call_timeout : float
         Wall-clock seconds one call into the target may take.
+    import_timeout : float
+        Wall-clock seconds importing one of the target's modules may take.
 
     Raises
     ------
@@ -103,7 +113,7 @@ def grade(target: str, *, public_only: bool = False, only: tuple[str, ...] = (),
     notes = []
     with tempfile.TemporaryDirectory(prefix="gradekit-") as tmp:
         results = Path(tmp) / "facets.jsonl"
-        child = _child(folder, results, public_only, only, backend, call_timeout)
+        child = _child(folder, results, public_only, only, backend, call_timeout, import_timeout)
         try:
             output, _ = child.communicate(timeout=CHILD_TIMEOUT)
         except subprocess.TimeoutExpired:
@@ -121,7 +131,7 @@ def grade(target: str, *, public_only: bool = False, only: tuple[str, ...] = (),
         found = []
         for facet in check["facets"]:
             got = stream["outcomes"].get(facet["id"], {"outcome": "missing", "message": "not run: grading stopped before it"})
-            found.append(FacetResult(facet["name"], facet["public"], got["outcome"], got["message"]))
+            found.append(FacetResult(facet["name"], facet["public"], got["outcome"], printable(got["message"])))
         checks.append(CheckResult(check["target"], check["points"], check["public"], tuple(found)))
     label = target if target in ("solutions", "stubs") else folder.name
-    return Report(label, public_only, checks, time.perf_counter() - start, notes)
+    return Report(label, public_only, checks, time.perf_counter() - start, [printable(n) for n in notes])

@@ -19,6 +19,7 @@ RESULTS = "--gradekit-results"
 ONLY = "--gradekit-only"
 BACKEND = "--gradekit-backend"
 CALL_TIMEOUT = "--gradekit-call-timeout"
+IMPORT_TIMEOUT = "--gradekit-import-timeout"
 BACKENDS = ("sandbox", "in-process")
 PROFILE = "gradekit"
 _recorder_key = pytest.StashKey["Recorder"]()
@@ -35,6 +36,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="run the target in a sandboxed worker (default) or in this process (trusted code only)")
     group.addoption(CALL_TIMEOUT, type=float, default=30.0, metavar="SECONDS",
                     help="wall-clock limit of one call into the sandboxed target (default: 30)")
+    group.addoption(IMPORT_TIMEOUT, type=float, default=60.0, metavar="SECONDS",
+                    help="wall-clock limit of importing one module of the sandboxed target (default: 60)")
     group.addoption(ONLY, default="", metavar="NAMES",
                     help="comma-separated topics or topic.function names to grade (default: all)")
 
@@ -84,15 +87,15 @@ def _implementation(config: pytest.Config):
     if config.getoption(BACKEND) == "in-process":
         impl = LocalImplementation(folder, label=target)
     else:
-        from grader.sandbox import Limits, SandboxImplementation
-
         from grader.handle import STUBS
+        from grader.isolation import Limits
+        from grader.sandbox import SandboxImplementation
 
         names = only(config)
         topics = tuple(p.stem for p in sorted(STUBS.glob("[!_]*.py"))
                        if not names or any(n.partition(".")[0] == p.stem for n in names))
-        impl = SandboxImplementation(folder, label=target, limits=Limits(call_timeout=config.getoption(CALL_TIMEOUT)),
-                                     topics=topics)
+        limits = Limits(call_timeout=config.getoption(CALL_TIMEOUT), import_timeout=config.getoption(IMPORT_TIMEOUT))
+        impl = SandboxImplementation(folder, label=target, limits=limits, topics=topics)
     config.stash[_impl_key] = impl
     return impl
 

@@ -2,18 +2,8 @@
 
 The worker (:mod:`grader.worker`) imports the submission; this side keeps the inputs, the
 references, the tolerances and the verdicts, and sees only plain data (:mod:`grader.wire`). One
-worker serves a whole submission and is restarted only after a crash or a timeout.
-
-Isolation is the best the platform offers, decided once per worker:
-
-- bubblewrap: own pid, network, IPC and UTS namespaces; a read-only view of the system, the
-  Python installation, ``grader/`` and ``stubs/`` only (not ``solutions/``, ``tests/``, the
-  repository's history or the grader's outputs); a size-limited private ``/tmp`` as working
-  directory;
-- an unprivileged user of its own (when the grader runs as root): the process limit applies,
-  other users' files are protected by their modes, and killing by user reaches every process;
-- resource limits everywhere: data segment, file size, open files, and a wall-clock limit per
-  call enforced by killing the worker's whole process tree.
+worker serves a whole submission and is restarted only after a crash or a timeout. How it is
+confined is decided in :mod:`grader.isolation`.
 """
 from __future__ import annotations
 
@@ -21,8 +11,8 @@ import ast
 import collections
 import contextlib
 import ctypes
-import fcntl
 import importlib.util
+import itertools
 import json
 import os
 import shutil
@@ -30,153 +20,18 @@ import signal
 import socket
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from grader.cgroups import Group
 from grader.handle import Bound, SubmissionError, check_signature
+from grader.isolation import Isolation, Limits, choose_isolation, claim_uid
 
-ROOT = Path(__file__).resolve().parents[1]
-VISIBLE = ("grader", "stubs")  # the only parts of this repository a worker may read
-UID_RANGE = range(61000, 61064)
 _PR_SET_CHILD_SUBREAPER = 36
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one worker may use. Sizes in bytes, times in seconds."""
-
-    call_timeout: float = 30.0
-    start_timeout: float = 120.0
-    memory: int = 4 << 30  # RLIMIT_DATA: heap and private mappings (torch alone maps ~1 GiB)
-    file_size: int = 64 << 20
-    open_files: int = 256
-    processes: int = 256  # threads count too; enforced only under a user of its own
-    tree_memory: int = 6 << 30  # all the worker's processes together, where a cgroup is possible
-    scratch: int = 256 << 20  # the private /tmp under bubblewrap
-    submission: int = 64 << 20  # the copy of the submission folder
-    reply: int = 512 << 20
-    crashes_per_target: int = 3
-    output_kept: int = 4000
-
-
-@dataclass
-class Isolation:
-    """How a worker is isolated, and what is missing, in words for the report."""
-
-    bubblewrap: str | None  # path of bwrap, or None
-    uid: int | None  # the worker's own user, or None to keep ours
-    cgroup: bool = False  # a control group bounds the worker's whole tree
-    missing: list[str] = field(default_factory=list)
-
-    def describe(self, limits: Limits) -> str:
-        how = (["bubblewrap (no network; own pid namespace; sees only the system, Python, grader/ and stubs/)"]
-               if self.bubblewrap else ["a plain process"])
-        if self.uid is not None:
-            how.append(f"user {self.uid}")
-        if self.cgroup:
-            how.append(f"cgroup of {limits.tree_memory >> 20} MiB and {limits.processes} processes")
-        text = (f"sandbox: {', '.join(how)}; limits {limits.call_timeout:g} s per call, "
-                f"{limits.memory >> 20} MiB data, {limits.file_size >> 20} MiB per file")
-        if self.missing:
-            text += "; degraded: " + "; ".join(self.missing)
-        return text
-
-
-# -- choosing and claiming isolation ---------------------------------------------------------
-
-
-def _bwrap_works(path: str) -> str | None:
-    """Why ``bwrap`` cannot make the namespaces we ask for here, or None when it can."""
-    probe = [path, "--unshare-pid", "--unshare-net", "--ro-bind", "/", "/", "--", "true"]
-    if os.geteuid() != 0:
-        probe.insert(1, "--unshare-user")
-    try:
-        done = subprocess.run(probe, capture_output=True, text=True, timeout=20)
-    except (OSError, subprocess.TimeoutExpired) as err:
-        return str(err)
-    return None if done.returncode == 0 else (done.stderr.strip() or f"exit {done.returncode}")
-
-
-def _world_reachable(path: Path) -> bool:
-    """Whether any user may walk down to ``path`` (every ancestor has o+x)."""
-    for part in [path, *path.parents]:
-        try:
-            if not os.stat(part).st_mode & 0o001:
-                return False
-        except OSError:
-            return False
-    return True
-
-
-PYTHON_UNREACHABLE = "Python is installed where other users cannot read it: the worker runs as root"
-
-
-def _python_reachable() -> bool:
-    """Whether a user of its own could run our Python without bubblewrap re-mounting it."""
-    return all(_world_reachable(Path(p)) for p in (sys.base_prefix, sys.prefix, ROOT))
-
-
-def _claim_uid() -> tuple[int, int] | None:
-    """A user id from ``UID_RANGE`` no other worker on this machine holds: (uid, lock fd)."""
-    folder = Path(tempfile.gettempdir()) / "gradekit-uids"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    for uid in UID_RANGE:
-        fd = os.open(folder / str(uid), os.O_CREAT | os.O_RDWR, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            continue
-        return uid, fd
-    return None
-
-
-LEVELS = ("full", "no-bubblewrap", "none")  # GRADEKIT_ISOLATION, to test the fallbacks
-
-
-def choose_isolation() -> Isolation:
-    """The strongest isolation this machine supports (capped by ``GRADEKIT_ISOLATION``)."""
-    level = os.environ.get("GRADEKIT_ISOLATION", "full")
-    if level not in LEVELS:
-        raise ValueError(f"GRADEKIT_ISOLATION={level!r}; choose one of {', '.join(LEVELS)}")
-    missing = []
-    bwrap = shutil.which("bwrap")
-    if level != "full":
-        missing.append(f"bubblewrap switched off (GRADEKIT_ISOLATION={level}): the worker can use the network "
-                       "and read every file its user may read")
-        bwrap = None
-    elif bwrap is None:
-        missing.append("bubblewrap not installed: the worker can use the network and read every file "
-                       "its user may read (install the 'bubblewrap' package)")
-    elif (why := _bwrap_works(bwrap)) is not None:
-        missing.append(f"bubblewrap cannot create namespaces here ({why.splitlines()[0][:120]}): "
-                       "the worker can use the network and read every file its user may read")
-        bwrap = None
-    uid = None
-    if level == "none":
-        missing.append("own user switched off (GRADEKIT_ISOLATION=none): no process limit, and a process "
-                       "that leaves the worker's process group may outlive it")
-    elif os.geteuid() != 0:
-        missing.append("not running as root: the worker keeps the grader's user, so no process limit "
-                       "and a process that leaves the worker's process group may outlive it")
-    elif bwrap is None and not _python_reachable():
-        missing.append(PYTHON_UNREACHABLE)
-    else:
-        uid = -1  # claimed per worker
-    cgroup = uid is not None and (why_not := Group.available()) is None
-    if uid is not None and not cgroup:
-        missing.append(f"no cgroup ({why_not}): memory and processes are bounded per process, not for the "
-                       "worker's processes together")
-    return Isolation(bwrap, uid, cgroup, missing)
-
-
-# -- one worker process ------------------------------------------------------------------------
+_groups = itertools.count()
 
 
 def _copy_submission(source: Path, dest: Path, budget: int) -> None:
@@ -193,6 +48,18 @@ def _copy_submission(source: Path, dest: Path, budget: int) -> None:
                 raise SubmissionError(f"the submission folder is larger than the limit; {entry.name} and later files left out")
             shutil.copyfile(entry, dest / entry.name)
             os.chmod(dest / entry.name, 0o644)
+
+
+def _oversized_sources(folder: Path, limit: int) -> dict[str, str]:
+    """``{topic: why}`` for each ``topic.py`` in ``folder`` larger than ``limit`` bytes.
+
+    This side parses sources with ``ast`` (signatures, imports to prefetch), outside every
+    limit of the worker, and a pathological file costs ~600 bytes of memory and ~3 us per
+    byte (a million ``_=0`` lines: 4 MiB of source, 2.5 GB to parse); the 64 MiB a submission
+    may hold would take tens of GiB. Such a topic fails unparsed and is never imported.
+    """
+    return {path.stem: f"{path.name} is {path.stat().st_size >> 10} KiB; a source file may be at most {limit >> 10} KiB"
+            for path in sorted(folder.glob("*.py")) if path.is_file() and path.stat().st_size > limit}
 
 
 def _library_imports(files: list[Path]) -> list[str]:
@@ -215,41 +82,6 @@ def _library_imports(files: list[Path]) -> list[str]:
         if spec is not None and spec.origin not in (None, "built-in", "frozen") and top not in ("grader", "solutions"):
             found.append(name)
     return found
-
-
-def _python_paths() -> list[Path]:
-    paths = {Path(sys.base_prefix), Path(sys.prefix), Path(sys.executable).resolve().parent}
-    paths.update(Path(p) for p in sysconfig.get_paths().values())
-    # never an ancestor of the repository: that would show solutions/ and tests/
-    return sorted(p.resolve() for p in paths if p.exists() and p.resolve() not in [ROOT, *ROOT.parents])
-
-
-def _bwrap_command(bwrap: str, submission: Path, limits: Limits) -> list[str]:
-    binds = [*_python_paths(), *(ROOT / name for name in VISIBLE)]
-    command = [bwrap, "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net", "--unshare-ipc",
-               "--unshare-uts", "--unshare-cgroup-try"]
-    if os.geteuid() != 0:
-        command.append("--unshare-user")
-    command += ["--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev"]
-    for top in ("bin", "sbin", "lib", "lib32", "lib64"):
-        link = Path("/") / top
-        if link.is_symlink():
-            command += ["--symlink", os.readlink(link), str(link)]
-        elif link.is_dir():
-            command += ["--ro-bind", str(link), str(link)]
-    for name in ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "localtime"):
-        command += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
-    made = {Path("/"), Path("/usr"), Path("/tmp")}
-    for path in binds:
-        for parent in reversed(path.parents):
-            if parent not in made:  # bwrap would make missing parents 0700, unreadable after the drop
-                command += ["--dir", str(parent)]
-                made.add(parent)
-        command += ["--ro-bind", str(path), str(path)]
-        made.add(path)
-    command += ["--ro-bind", str(submission), "/submission",
-                "--perms", "1777", "--size", str(limits.scratch), "--tmpfs", "/tmp", "--chdir", "/tmp"]
-    return command
 
 
 def _exit_reason(code: int | None) -> str:
@@ -290,13 +122,11 @@ class Worker:
         limits = {"data": self.limits.memory, "fsize": self.limits.file_size, "nofile": self.limits.open_files}
         if self.isolation.uid is not None:
             limits.update(uid=self.isolation.uid, gid=self.isolation.uid, nproc=self.limits.processes)
-        if self.isolation.bubblewrap:
-            prefix = _bwrap_command(self.isolation.bubblewrap, self.staging / "submission", self.limits)
+        prefix, remapped = self.isolation.command(self.staging / "submission", self.limits, self.group)
+        if remapped:
             root, cwd = "/submission", None
         else:
-            prefix, root, cwd = [], str(self.staging / "submission"), self.staging / "scratch"
-        if self.group is not None:
-            prefix = [*self.group.join_command(), *prefix]
+            root, cwd = str(self.staging / "submission"), self.staging / "scratch"
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(cwd or "/tmp"), "TMPDIR": str(cwd or "/tmp"),
                "USER": "student", "LOGNAME": "student", "OMP_NUM_THREADS": "1"}
         settings = {"limits": limits, "prefetch": self.prefetch}
@@ -341,13 +171,7 @@ class Worker:
             return
         problem = self._handshake()
         if problem is not None and self.isolation.bubblewrap:
-            self.isolation.bubblewrap = None
-            self.isolation.missing.append(f"bubblewrap did not start the worker ({problem.splitlines()[0][:160]}); "
-                                          "running without it, so the network is open and files are protected "
-                                          "by their modes only")
-            if self.isolation.uid is not None and not _python_reachable():
-                self.isolation.uid = None
-                self.isolation.missing.append(PYTHON_UNREACHABLE)
+            self.isolation.fall_back(problem)
             self.spawn()
             problem = self._handshake()
         if problem is not None:
@@ -524,7 +348,7 @@ class SandboxImplementation:
         self.isolation = choose_isolation()
         self._uid_lock = None
         if self.isolation.uid is not None:
-            claimed = _claim_uid()
+            claimed = claim_uid()
             if claimed is None:
                 self.isolation.uid = None
                 self.isolation.missing.append("no free user id for the worker: it runs as root")
@@ -533,15 +357,16 @@ class SandboxImplementation:
         if sys.platform.startswith("linux"):
             ctypes.CDLL(None).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
         self.group = None
-        if self.isolation.cgroup and self.isolation.uid is not None:
-            self.group = Group(str(self.isolation.uid), self.limits.tree_memory, self.limits.processes)
+        if self.isolation.cgroup:
+            self.group = Group(f"{os.getpid()}-{next(_groups)}", self.limits.tree_memory, self.limits.processes)
             self.group.create()
         self._staging = Path(tempfile.mkdtemp(prefix="gradekit-sandbox-"))
         self._stage()
-        prefetch = _library_imports([self._staging / "submission" / f"{t}.py" for t in topics])
+        # target or topic -> why it is not called again; oversized sources fail before any parse
+        self._failed: dict[str, str] = _oversized_sources(self._staging / "submission", self.limits.source)
+        prefetch = _library_imports([self._staging / "submission" / f"{t}.py" for t in topics if t not in self._failed])
         self.worker = Worker(self._staging, self.isolation, self.limits, prefetch, self.group)
         self.worker.spawn()
-        self._failed: dict[str, str] = {}  # target or topic -> why it is not called again
         self._crashes: collections.Counter[str] = collections.Counter()
         self._signatures: dict[str, SubmissionError | None] = {}
 
@@ -608,7 +433,8 @@ class SandboxImplementation:
         """One request on behalf of ``key`` (a topic while loading, else a target)."""
         what = f"importing {key}.py" if message["op"] == "load" else key
         try:
-            reply = self.worker.request(message, self.limits.call_timeout)
+            timeout = self.limits.import_timeout if message["op"] == "load" else self.limits.call_timeout
+            reply = self.worker.request(message, timeout)
         except WorkerLost as lost:
             self._crashes[key] += 1
             text = f"{what} {lost}"

@@ -7,7 +7,8 @@ import shutil
 import pytest
 import torch
 
-from grader.sandbox import LEVELS, SandboxImplementation
+from grader.isolation import LEVELS
+from grader.sandbox import SandboxImplementation
 from grader.target import NAMED
 
 
