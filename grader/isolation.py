@@ -231,6 +231,8 @@ def bubblewrap_command(bwrap: str, submission: Path, limits: Limits) -> list[str
             command += ["--ro-bind", str(link), str(link)]
     for name in ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "localtime"):
         command += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    # the private /tmp first: a checkout or a Python that lives under /tmp is bound on top of it
+    command += ["--perms", "1777", "--size", str(limits.scratch), "--tmpfs", "/tmp"]
     made = {Path("/"), Path("/usr"), Path("/tmp")}
     for path in binds:
         for parent in reversed(path.parents):
@@ -239,6 +241,5 @@ def bubblewrap_command(bwrap: str, submission: Path, limits: Limits) -> list[str
                 made.add(parent)
         command += ["--ro-bind", str(path), str(path)]
         made.add(path)
-    command += ["--ro-bind", str(submission), "/submission",
-                "--perms", "1777", "--size", str(limits.scratch), "--tmpfs", "/tmp", "--chdir", "/tmp"]
+    command += ["--ro-bind", str(submission), "/submission", "--chdir", "/tmp"]
     return command
