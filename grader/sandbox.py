@@ -417,7 +417,10 @@ class SandboxImplementation:
     def _preflight(self, target: str) -> None:
         if self._staging_error is not None:
             raise self._staging_error
-        for key in (target.partition(".")[0], target):
+        topic = target.partition(".")[0]
+        if not (self._staging / "submission" / f"{topic}.py").is_file():
+            raise SubmissionError(f"the submission has no {topic}.py (looked in {self.root})")
+        for key in (topic, target):
             if key in self._failed:
                 raise SubmissionError(self._failed[key])
         if target not in self._signatures:
