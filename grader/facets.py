@@ -200,6 +200,15 @@ def _error_runner(case) -> Callable[[Check, Implementation, Implementation | Non
     return run
 
 
+def catalogue(checks: list[Check], *, public_only: bool, only: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The selected checks as plain data: target, points, visibility and facets, in report order."""
+    return [
+        {"target": c.target, "points": c.points, "public": c.public,
+         "facets": [{"id": f.id, "name": f.name, "public": f.public} for f in facets(c, public_only=public_only)]}
+        for c in checks if c.selected_by(only) and (c.public or not public_only)
+    ]
+
+
 def facets(check: Check, *, public_only: bool = False) -> list[Facet]:
     """The facets of ``check`` in report order; hidden ones left out when ``public_only``."""
 

@@ -42,13 +42,9 @@ def printable(text: str) -> str:
 
 def _declared(public_only: bool, only: tuple[str, ...]) -> list[dict[str, Any]]:
     """The catalogue from the declarations themselves (the slow way: imports torch and more)."""
-    from grader.facets import facets
+    from grader.facets import catalogue
 
-    return [
-        {"target": c.target, "points": c.points, "public": c.public,
-         "facets": [{"id": f.id, "name": f.name, "public": f.public} for f in facets(c, public_only=public_only)]}
-        for c in load_checks() if c.selected_by(only) and (c.public or not public_only)
-    ]
+    return catalogue(load_checks(), public_only=public_only, only=only)
 
 
 def _child(folder: Path, results: Path, public_only: bool, only: tuple[str, ...], backend: str,

@@ -91,8 +91,7 @@ class Isolation:
         self.bubblewrap = None
         self.missing.append(f"bubblewrap did not start the worker ({why.splitlines()[0][:160]}); running "
                             "without it, so files are protected by their modes only")
-        if os.geteuid() == 0:
-            self.unshare = _works(shutil.which("unshare"), NAMESPACES)
+        self.unshare = _unshare()
         if self.uid is not None and not python_reachable():
             self.uid = None
             self.missing.append(PYTHON_UNREACHABLE)
@@ -113,27 +112,19 @@ class Isolation:
         return prefix, remapped
 
 
-def _works(path: str | None, flags: list[str]) -> str | None:
-    """``path`` when it can make the namespaces ``flags`` ask for here, else None."""
-    if path is None:
-        return None
+def _probe(path: str, flags: list[str]) -> str | None:
+    """Why ``path FLAGS -- true`` fails here (the namespaces cannot be made), or None when it runs."""
     try:
-        done = subprocess.run([path, *flags, "--", "true"], capture_output=True, timeout=20)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return path if done.returncode == 0 else None
-
-
-def _bwrap_works(path: str) -> str | None:
-    """Why ``bwrap`` cannot make the namespaces we ask for here, or None when it can."""
-    probe = [path, "--unshare-pid", "--unshare-net", "--ro-bind", "/", "/", "--", "true"]
-    if os.geteuid() != 0:
-        probe.insert(1, "--unshare-user")
-    try:
-        done = subprocess.run(probe, capture_output=True, text=True, timeout=20)
+        done = subprocess.run([path, *flags, "--", "true"], capture_output=True, text=True, timeout=20)
     except (OSError, subprocess.TimeoutExpired) as err:
         return str(err)
     return None if done.returncode == 0 else (done.stderr.strip() or f"exit {done.returncode}")
+
+
+def _unshare() -> str | None:
+    """The ``unshare`` program, where it can make our namespaces (as root), else None."""
+    path = shutil.which("unshare")
+    return path if os.geteuid() == 0 and path and _probe(path, NAMESPACES) is None else None
 
 
 def _world_reachable(path: Path) -> bool:
@@ -181,13 +172,14 @@ def choose_isolation() -> Isolation:
     elif bwrap is None:
         found.missing.append("bubblewrap not installed (install the 'bubblewrap' package): files are protected "
                              "by their modes only")
-    elif (why := _bwrap_works(bwrap)) is not None:
+    elif (why := _probe(bwrap, ["--unshare-pid", "--unshare-net", "--ro-bind", "/", "/",
+                                *([] if root else ["--unshare-user"])])) is not None:
         found.missing.append(f"bubblewrap cannot create namespaces here ({why.splitlines()[0][:120]}): files "
                              "are protected by their modes only")
     else:
         found.bubblewrap = bwrap
     if not found.bubblewrap and level != "none":
-        found.unshare = _works(shutil.which("unshare"), NAMESPACES) if root else None
+        found.unshare = _unshare()
         if found.unshare is None:
             found.missing.append("no network or pid namespace (needs bubblewrap, or root and unshare): the "
                                  "worker can use the network and see other processes")

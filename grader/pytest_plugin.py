@@ -179,16 +179,11 @@ class Recorder:
         self.handle.flush()
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        from grader.facets import facets
+        from grader.facets import catalogue
         from tests.checks import CHECKS
 
-        public_only, names = self.config.getoption(PUBLIC_ONLY), only(self.config)
-        catalogue = [
-            {"target": c.target, "points": c.points, "public": c.public,
-             "facets": [{"id": f.id, "name": f.name, "public": f.public} for f in facets(c, public_only=public_only)]}
-            for c in CHECKS if c.selected_by(names) and (c.public or not public_only)
-        ]
-        self._line({"catalogue": catalogue})
+        selected = catalogue(CHECKS, public_only=self.config.getoption(PUBLIC_ONLY), only=only(self.config))
+        self._line({"catalogue": selected})
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):

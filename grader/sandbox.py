@@ -28,26 +28,31 @@ from typing import Any
 
 from grader.cgroups import Group
 from grader.handle import Bound, SubmissionError, check_signature
+from grader.signatures import UNPARSABLE
 from grader.isolation import Isolation, Limits, choose_isolation, claim_uid
 
 _PR_SET_CHILD_SUBREAPER = 36
 _groups = itertools.count()
 
 
-def _copy_submission(source: Path, dest: Path, budget: int) -> None:
-    """Copy regular files only (never following a link), up to ``budget`` bytes in all."""
+def _copy_submission(source: Path, dest: Path, budget: int) -> int:
+    """Copy regular files only (never following a link), up to ``budget`` bytes in all subfolders.
+
+    Returns the bytes left of ``budget``.
+    """
     dest.mkdir(mode=0o755)
     for entry in sorted(source.iterdir()):
         if entry.is_symlink() or entry.name == "__pycache__":
             continue
         if entry.is_dir():
-            _copy_submission(entry, dest / entry.name, budget)
+            budget = _copy_submission(entry, dest / entry.name, budget)
         elif entry.is_file():
             budget -= entry.stat().st_size
             if budget < 0:
                 raise SubmissionError(f"the submission folder is larger than the limit; {entry.name} and later files left out")
             shutil.copyfile(entry, dest / entry.name)
             os.chmod(dest / entry.name, 0o644)
+    return budget
 
 
 def _oversized_sources(folder: Path, limit: int) -> dict[str, str]:
@@ -68,7 +73,7 @@ def _library_imports(files: list[Path]) -> list[str]:
     for path in files:
         try:
             tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
-        except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        except UNPARSABLE:
             continue
         for node in tree.body:
             if isinstance(node, ast.Import):
@@ -197,7 +202,7 @@ class Worker:
         """Kill the worker and everything it started; wait until they are gone."""
         if self.proc is None:
             return
-        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+        with contextlib.suppress(OSError):
             os.killpg(self.proc.pid, signal.SIGKILL)
         _kill_tree(self.proc.pid, self.isolation.uid, self.group)
         with contextlib.suppress(OSError, subprocess.TimeoutExpired):
@@ -226,7 +231,7 @@ class Worker:
             wire.send(self.sock, message)
             self.sock.settimeout(None)
             reply = wire.receive(self.sock, timeout=timeout, max_bytes=self.limits.reply)
-        except (wire.WireTimeout, TimeoutError, socket.timeout):
+        except (wire.WireTimeout, TimeoutError):  # TimeoutError: the send blocked
             self.kill()
             raise WorkerLost(f"did not finish within {timeout:g} s (stopped)", timed_out=True) from None
         except (wire.WireError, OSError) as err:
@@ -351,7 +356,7 @@ class SandboxImplementation:
             claimed = claim_uid()
             if claimed is None:
                 self.isolation.uid = None
-                self.isolation.missing.append("no free user id for the worker: it runs as root")
+                self.isolation.missing.append("no free user id for the worker: it runs as root, without capabilities")
             else:
                 self.isolation.uid, self._uid_lock = claimed
         if sys.platform.startswith("linux"):

@@ -10,6 +10,10 @@ import functools
 from pathlib import Path
 
 
+# what reading a submitted source may raise: missing, not UTF-8, not Python, or pathological
+UNPARSABLE = (OSError, SyntaxError, ValueError, RecursionError, MemoryError)
+
+
 def _signature(args: ast.arguments) -> str:
     """``(a, b=1, *, c=None)``: names, kinds and defaults, annotations left out."""
     positional = args.posonlyargs + args.args

@@ -52,3 +52,18 @@ def test_unknown_isolation_level_is_refused(monkeypatch) -> None:
     monkeypatch.setenv("GRADEKIT_ISOLATION", "paranoid")
     with pytest.raises(ValueError, match="choose one of full, no-bubblewrap, none"):
         SandboxImplementation(NAMED["solutions"])
+
+
+def test_the_copy_budget_spans_subfolders_and_skips_links(tmp_path) -> None:
+    from grader.handle import SubmissionError
+    from grader.sandbox import _copy_submission
+
+    source = tmp_path / "source"
+    for name in ("a", "b"):
+        (source / name).mkdir(parents=True)
+        (source / name / "data.bin").write_bytes(b"x" * 600)
+    (source / "vae.py").symlink_to(NAMED["solutions"] / "vae.py")
+    assert _copy_submission(source, tmp_path / "fits", 1200) == 0
+    assert not (tmp_path / "fits" / "vae.py").exists()
+    with pytest.raises(SubmissionError, match="larger than the limit"):
+        _copy_submission(source, tmp_path / "over", 1199)
