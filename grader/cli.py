@@ -38,6 +38,15 @@ def stubs(check: bool) -> None:
     click.echo(f"regenerated {', '.join(changed)}" if changed else "stubs/ is up to date")
 
 
+@main.command()
+def rubric() -> None:
+    """Print every graded function's points, split over its facets (Markdown)."""
+    from grader.grade import load_checks
+    from grader.rubric import markdown
+
+    click.echo(markdown(load_checks()), nl=False)
+
+
 def _write_atomically(path: Path, text: str) -> None:
     """Write via a temporary file in the same folder, never following a planted symlink."""
     path = path.absolute()

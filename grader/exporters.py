@@ -30,6 +30,7 @@ def table(report: Report) -> str:
             mark = "ok" if c.passed else "FAIL"
             lines.append(f"{'  ' + c.function:<{width}}{c.points:6.2f} / {c.max_points:<5g} {mark}")
             lines += [f"      {_first_line(line)}" for line in c.failures()]
+            lines += [f"      note: {_first_line(note)}" for note in c.notes]
     lines.append(f"\nTotal: {report.points:.2f} / {report.max_points:g} points   ({report.seconds:.1f} s)")
     lines += [f"Note: {note}" for note in report.notes]
     return "\n".join(lines) + "\n"
@@ -43,7 +44,7 @@ def gradescope(report: Report) -> str:
             "score": round(c.points, 4),
             "max_score": c.max_points,
             "status": "passed" if c.passed else "failed",
-            "output": "\n".join(c.failures(reveal_hidden=False)) or "All checks passed.",
+            "output": "\n".join([*c.failures(reveal_hidden=False), *c.notes]) or "All checks passed.",
             "visibility": "visible",
             "tags": [c.target, c.topic],
         }

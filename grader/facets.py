@@ -1,12 +1,25 @@
-"""Turn a ``Check`` into facets: the separately reported parts of one graded function.
+"""Turn a ``Check`` into facets: the separately reported and weighted parts of one graded function.
 
-- ``oracle``: on every drawn and explicit input, the result has the type, shape, dtype and
-  values of the independent oracle (within the declared tolerance);
-- ``claim:<name>``: each hand-written claim holds;
-- ``error:<name>``: each bad input raises the declared exception;
+Core facets (the math):
+
+- ``oracle``: on every drawn and explicit input, the result has the shape and values of the
+  independent oracle (within the declared tolerance), whatever its type or floating dtype;
+- ``gradient``: gradients of the result reach the declared inputs and match central finite
+  differences of the oracle;
+- ``claim:<name>``: each hand-written core claim holds;
 - ``reference`` (hidden): the result agrees with the reference solution on fresh inputs.
 
-A check's score is its points times the fraction of its facets that pass.
+Clauses (conventions and edge cases, each with its own small weight):
+
+- ``returns``: the result is a tensor of the input's dtype and device (or a float / array for
+  NumPy functions);
+- ``example:<name>``: the oracle's values on one edge or convention input;
+- ``default:<param>``: the result when ``param`` is left out;
+- ``error:<name>``: a bad input raises the declared exception;
+- ``claim:<name>`` declared with ``core=False``.
+
+A function's score is its points times the summed weights of the facets that passed, where
+clauses count only if some core facet passed (:class:`grader.report.CheckResult`).
 """
 from __future__ import annotations
 
@@ -18,9 +31,10 @@ import numpy as np
 import torch
 from hypothesis import HealthCheck, example, given, seed, settings
 
-from grader.check import Check, Tol
+from grader.check import Check, Default, Example, Raises, Tol
 from grader.handle import Implementation, SubmissionError
 from grader.plain import describe_call, show, summarize
+from grader.scenarios import Owned
 
 
 class CheckFailure(AssertionError):
@@ -35,6 +49,8 @@ class Facet:
     name: str
     public: bool
     run: Callable[[Implementation, Implementation | None], None]
+    weight: float  # share of the check's points
+    core: bool
 
     @property
     def id(self) -> str:
@@ -47,14 +63,31 @@ class Facet:
 
 # -- comparing -------------------------------------------------------------------------------
 
+_PRECISION = {torch.float16: "float32", torch.bfloat16: "float32", torch.float32: "float32"}
+
 
 def _first_tensor(kwargs: dict[str, Any]) -> torch.Tensor | None:
-    return next((v for v in kwargs.values() if type(v) is torch.Tensor), None)
+    return next((v for v in kwargs.values() if type(v) is torch.Tensor and v.is_floating_point()),
+                next((v for v in kwargs.values() if type(v) is torch.Tensor), None))
 
 
-def tolerance(check: Check, like: Any) -> Tol:
-    dtype = str(like.dtype).removeprefix("torch.") if type(like) is torch.Tensor else "float64"
-    return check.tol.get(dtype, check.tol["float64"])
+def tolerance(check: Check, kwargs: dict[str, Any], actual: Any = None) -> Tol:
+    """The check's tolerance for the least precise of the inputs and the result."""
+    dtypes = [v.dtype for v in (_first_tensor(kwargs), actual) if type(v) is torch.Tensor]
+    least = "float32" if any(d in _PRECISION for d in dtypes) else "float64"
+    return check.tol.get(least, check.tol["float64"])
+
+
+def _values(target: str, actual: Any, call: str) -> np.ndarray:
+    """``actual`` as float64 values, whatever numeric type holds them; else ``CheckFailure``."""
+    kind = type(actual)
+    if kind is torch.Tensor and not actual.is_complex():
+        return actual.detach().cpu().double().numpy()
+    if kind is np.ndarray and actual.dtype.kind in "biuf":
+        return actual.astype(np.float64)
+    if kind in (float, int):
+        return np.asarray(actual, dtype=np.float64)
+    raise CheckFailure(f"returned {summarize(actual)}, expected a tensor, an array or a number{call}")
 
 
 def expect_close(
@@ -67,32 +100,15 @@ def expect_close(
     allowed: Any = None,
     what: str = "",
 ) -> None:
-    """Raise ``CheckFailure`` unless ``actual`` matches ``expected`` in kind, shape, dtype, value.
+    """Raise ``CheckFailure`` unless ``actual`` has the shape and values of ``expected``.
 
-    ``expected`` is a NumPy array or a float. When the inputs hold a tensor, the result must
-    be a tensor of that dtype and device; otherwise a float (for a scalar) or an array. Values
-    must lie within ``tol`` (atol + rtol |expected|) or, for statistical claims, within the
-    explicit per-element bound ``allowed``.
+    Values only: a tensor of any dtype, an array or a number is compared by value (its type is
+    the ``returns`` clause's business). Values must lie within ``tol`` (atol + rtol |expected|)
+    or, for statistical claims, within the explicit per-element bound ``allowed``.
     """
     call = "\n  call: " + describe_call(target, kwargs) + (f"\n  checking: {what}" if what else "")
-    like = _first_tensor(kwargs)
     expected_arr = np.asarray(expected, dtype=np.float64)
-    if like is not None:
-        if type(actual) is not torch.Tensor:
-            raise CheckFailure(f"returned {summarize(actual)}, expected a torch.Tensor{call}")
-        if actual.dtype != like.dtype:
-            raise CheckFailure(f"returned dtype {actual.dtype}, expected {like.dtype} (keep the input's dtype){call}")
-        if actual.device != like.device:
-            raise CheckFailure(f"returned a tensor on {actual.device}, expected {like.device}{call}")
-        got = actual.detach().cpu().numpy().astype(np.float64)
-    elif expected_arr.ndim == 0:
-        if type(actual) not in (float, int) and not (type(actual) is np.ndarray and actual.ndim == 0):
-            raise CheckFailure(f"returned {summarize(actual)}, expected a float{call}")
-        got = np.asarray(actual, dtype=np.float64)
-    else:
-        if type(actual) is not np.ndarray:
-            raise CheckFailure(f"returned {summarize(actual)}, expected a NumPy array{call}")
-        got = actual.astype(np.float64)
+    got = _values(target, actual, call)
     if got.shape != expected_arr.shape:
         raise CheckFailure(f"returned shape {tuple(got.shape)}, expected {tuple(expected_arr.shape)}{call}")
     bad_finite = ~np.isfinite(got) & np.isfinite(expected_arr)
@@ -104,7 +120,7 @@ def expect_close(
         )
     diff = np.abs(got - expected_arr)
     if allowed is None:
-        tol = tol or Tol(atol=1e-8, rtol=1e-7)
+        tol = tol or Tol(atol=1e-6, rtol=1e-6)
         allowed = tol.atol + tol.rtol * np.abs(expected_arr)
         bound = f"atol {tol.atol:g}, rtol {tol.rtol:g}"
     else:
@@ -119,30 +135,70 @@ def expect_close(
         )
 
 
+def expect_type(target: str, actual: Any, kwargs: dict[str, Any], *, dtype: Any = None, scalar: bool) -> None:
+    """Raise ``CheckFailure`` unless ``actual`` is the kind of value the contract names.
+
+    With a tensor among the inputs: a tensor of ``dtype`` (default: the first float input's) on
+    the input's device. Otherwise a float for a scalar result, a NumPy array for the rest.
+    """
+    call = "\n  call: " + describe_call(target, kwargs)
+    like = _first_tensor(kwargs)
+    if like is not None:
+        want = dtype or like.dtype
+        if type(actual) is not torch.Tensor:
+            raise CheckFailure(f"returned {summarize(actual)}, expected a torch.Tensor of dtype {want}{call}")
+        if actual.dtype != want:
+            raise CheckFailure(f"returned dtype {actual.dtype}, expected {want} (keep the input's dtype){call}")
+        if actual.device != like.device:
+            raise CheckFailure(f"returned a tensor on {actual.device}, expected {like.device}{call}")
+    elif scalar and not (type(actual) in (float, int) or (type(actual) is np.ndarray and actual.ndim == 0)):
+        raise CheckFailure(f"returned {summarize(actual)}, expected a Python float{call}")
+    elif not scalar and type(actual) is not np.ndarray:
+        raise CheckFailure(f"returned {summarize(actual)}, expected a NumPy array{call}")
+
+
 def _as_float64(value: Any) -> Any:
     if type(value) is torch.Tensor:
         return value.detach().cpu().double().numpy()
     if type(value) is np.ndarray:
         return value.astype(np.float64)
+    if type(value) is Owned:
+        return value.fn
     return value
+
+
+def call(impl: Implementation, target: str, kwargs: dict[str, Any]) -> Any:
+    """``target(**kwargs)``; grader-owned callables among the arguments go through a scenario."""
+    owned = {k: v.name for k, v in kwargs.items() if type(v) is Owned}
+    if not owned:
+        return impl.call(target, **kwargs)
+    plain = {k: v for k, v in kwargs.items() if k not in owned}
+    return impl.scenario("call_with", target, kwargs=plain, functions=owned)
+
+
+def oracle_value(check: Check, kwargs: dict[str, Any]) -> Any:
+    return check.oracle(**{k: _as_float64(v) for k, v in kwargs.items()})
 
 
 # -- running -------------------------------------------------------------------------------
 
 
-def explore(check: Check, body: Callable[[dict[str, Any]], None], salt: str) -> None:
-    """Run ``body`` on the check's explicit examples, then on drawn inputs (seeded by id)."""
+def explore(check: Check, body: Callable[[dict[str, Any]], None], salt: str, *,
+            examples: tuple | None = None, max_examples: int | None = None) -> None:
+    """Run ``body`` on explicit examples (the check's, by default), then on drawn inputs."""
+    examples = check.examples if examples is None else examples
+    max_examples = check.max_examples if max_examples is None else max_examples
 
     def run(kwargs: dict[str, Any]) -> None:
         body(dict(kwargs))
 
-    if check.inputs is not None:
+    if check.inputs is not None and max_examples > 0:
         run = given(check.inputs)(run)
-        for ex in reversed(check.examples):
+        for ex in reversed(examples):
             run = example(ex)(run)
         run = seed(zlib.crc32(f"{check.target}:{salt}".encode()))(run)
         run = settings(
-            max_examples=check.max_examples,
+            max_examples=max_examples,
             database=None,
             deadline=None,
             derandomize=False,
@@ -151,17 +207,30 @@ def explore(check: Check, body: Callable[[dict[str, Any]], None], salt: str) -> 
         )(run)
         run()
     else:
-        for ex in check.examples:
+        for ex in examples:
             run(ex)
 
 
 def run_oracle(check: Check, impl: Implementation, _reference: Implementation | None = None) -> None:
     def body(kwargs: dict[str, Any]) -> None:
-        expected = check.oracle(**{k: _as_float64(v) for k, v in kwargs.items()})
-        actual = impl.call(check.target, **kwargs)
-        expect_close(check.target, actual, expected, kwargs, tol=tolerance(check, _first_tensor(kwargs)))
+        expected = oracle_value(check, kwargs)
+        actual = call(impl, check.target, kwargs)
+        expect_close(check.target, actual, expected, kwargs, tol=tolerance(check, kwargs, actual))
 
     explore(check, body, salt="oracle")
+
+
+def run_returns(check: Check, impl: Implementation, _reference: Implementation | None = None) -> None:
+    def body(kwargs: dict[str, Any]) -> None:
+        scalar = np.ndim(oracle_value(check, kwargs)) == 0
+        for dtype in (torch.float32, torch.float64):  # both, whatever was drawn
+            kwargs = {k: v.to(dtype) if type(v) is torch.Tensor and v.is_floating_point() else v for k, v in kwargs.items()}
+            actual = call(impl, check.target, kwargs)
+            expect_type(check.target, actual, kwargs, dtype=check.returns_dtype, scalar=scalar)
+            if _first_tensor(kwargs) is None:
+                break
+
+    explore(check, body, salt="returns", max_examples=2)
 
 
 def run_reference(check: Check, impl: Implementation, reference: Implementation | None) -> None:
@@ -169,14 +238,79 @@ def run_reference(check: Check, impl: Implementation, reference: Implementation 
         raise RuntimeError("the reference facet needs the reference solution")
 
     def body(kwargs: dict[str, Any]) -> None:
-        expected = _as_float64(reference.call(check.target, **kwargs))
+        expected = _as_float64(call(reference, check.target, kwargs))
         try:
-            actual = impl.call(check.target, **kwargs)
-            expect_close(check.target, actual, expected, kwargs, tol=tolerance(check, _first_tensor(kwargs)))
+            actual = call(impl, check.target, kwargs)
+            expect_close(check.target, actual, expected, kwargs, tol=tolerance(check, kwargs, actual))
         except CheckFailure:
             raise CheckFailure(f"{check.target}: disagrees with the reference on a hidden input") from None
 
     explore(check, body, salt="reference")
+
+
+def _finite_differences(check: Check, kwargs: dict[str, Any], weight: np.ndarray, name: str) -> np.ndarray:
+    """d sum(weight * oracle) / d kwargs[name] by central differences, in float64."""
+    base = {k: _as_float64(v) for k, v in kwargs.items()}
+    x = np.array(base[name], dtype=np.float64)
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        h = 1e-6 * max(1.0, abs(x[i]))
+        values = []
+        for step in (h, -h):
+            moved = x.copy()
+            moved[i] += step
+            values.append(float(np.sum(weight * check.oracle(**{**base, name: moved}))))
+        grad[i] = (values[0] - values[1]) / (2 * h)
+    return grad
+
+
+def run_gradient(check: Check, impl: Implementation, _reference: Implementation | None = None) -> None:
+    def body(kwargs: dict[str, Any]) -> None:
+        kwargs = {k: v.double() if type(v) is torch.Tensor and v.is_floating_point() else v for k, v in kwargs.items()}
+        # correct code may take any subgradient at a kink (abs, clamp, relu at 0): stay off exact zeros
+        kwargs.update({k: torch.where(kwargs[k] == 0, 0.0123, kwargs[k]) for k in check.grad_wrt})
+        expected = np.asarray(oracle_value(check, kwargs), dtype=np.float64)
+        g = torch.Generator().manual_seed(zlib.crc32(check.target.encode()))
+        weight = torch.randn(expected.shape, generator=g, dtype=torch.float64)
+        out = impl.scenario("grad_of_weighted_sum", check.target, kwargs=kwargs, wrt=list(check.grad_wrt), weight=weight)
+        expect_close(check.target, out["output"], expected, kwargs, tol=tolerance(check, kwargs))
+        for name in check.grad_wrt:
+            if out["grads"][name] is None:
+                raise CheckFailure(
+                    f"{check.target}: no gradient reaches {name}; training calls this function on tensors that "
+                    f"carry a graph, so compute it with differentiable torch operations (no .item(), .numpy(), "
+                    f".data or new tensors built from values)\n  call: {describe_call(check.target, kwargs)}")
+            want = _finite_differences(check, kwargs, weight.numpy(), name)
+            expect_close(check.target, out["grads"][name], want, kwargs, tol=Tol(atol=1e-5, rtol=1e-4),
+                         what=f"d sum(w * result) / d {name}, against finite differences of the oracle")
+
+    explore(check, body, salt="gradient", examples=(), max_examples=4)
+
+
+def _example_runner(case: Example) -> Callable[[Check, Implementation, Implementation | None], None]:
+    def run(check: Check, impl: Implementation, _reference: Implementation | None = None) -> None:
+        for kwargs in case.cases:
+            kwargs = dict(kwargs)
+            actual = call(impl, check.target, kwargs)
+            expect_close(check.target, actual, oracle_value(check, kwargs), kwargs,
+                         tol=tolerance(check, kwargs, actual), what=case.name.replace("_", " "))
+
+    return run
+
+
+def _default_runner(default: Default) -> Callable[[Check, Implementation, Implementation | None], None]:
+    def run(check: Check, impl: Implementation, _reference: Implementation | None = None) -> None:
+        def body(kwargs: dict[str, Any]) -> None:
+            kwargs.pop(default.param, None)
+            actual = call(impl, check.target, kwargs)
+            expected = oracle_value(check, {**kwargs, default.param: default.value})
+            expect_close(check.target, actual, expected, kwargs, tol=tolerance(check, kwargs, actual),
+                         what=f"called without {default.param}: the handout's default "
+                              f"{default.param}={getattr(default.value, 'name', default.value)!r}")
+
+        explore(check, body, salt=f"default:{default.param}", max_examples=4)
+
+    return run
 
 
 def _claim_runner(claim) -> Callable[[Check, Implementation, Implementation | None], None]:
@@ -186,16 +320,22 @@ def _claim_runner(claim) -> Callable[[Check, Implementation, Implementation | No
     return run
 
 
-def _error_runner(case) -> Callable[[Check, Implementation, Implementation | None], None]:
+def expect_raises(target: str, exc: type[BaseException], attempt: Callable[[], Any], kwargs: dict[str, Any]) -> None:
+    """Raise ``CheckFailure`` unless ``attempt()`` raises ``exc`` (by class name) in the implementation."""
+    where = "\n  call: " + describe_call(target, kwargs)
+    try:
+        attempt()
+    except SubmissionError as err:
+        if exc.__name__ in err.mro:
+            return
+        raise CheckFailure(f"expected {exc.__name__}, but {err}{where}") from None
+    raise CheckFailure(f"expected {exc.__name__}, but it returned normally{where}")
+
+
+def _error_runner(case: Raises) -> Callable[[Check, Implementation, Implementation | None], None]:
     def run(check: Check, impl: Implementation, _reference: Implementation | None = None) -> None:
-        call = "\n  call: " + describe_call(check.target, dict(case.kwargs))
-        try:
-            impl.call(check.target, **case.kwargs)
-        except SubmissionError as err:
-            if case.exc.__name__ in err.mro:
-                return
-            raise CheckFailure(f"expected {case.exc.__name__}, but {err}{call}") from None
-        raise CheckFailure(f"expected {case.exc.__name__}, but it returned normally{call}")
+        for kwargs in case.cases:
+            expect_raises(check.target, case.exc, lambda kw=dict(kwargs): impl.call(check.target, **kw), dict(kwargs))
 
     return run
 
@@ -204,24 +344,26 @@ def catalogue(checks: list[Check], *, public_only: bool, only: tuple[str, ...]) 
     """The selected checks as plain data: target, points, visibility and facets, in report order."""
     return [
         {"target": c.target, "points": c.points, "public": c.public,
-         "facets": [{"id": f.id, "name": f.name, "public": f.public} for f in facets(c, public_only=public_only)]}
+         "facets": [{"id": f.id, "name": f.name, "public": f.public, "weight": f.weight, "core": f.core}
+                    for f in facets(c, public_only=public_only)]}
         for c in checks if c.selected_by(only) and (c.public or not public_only)
     ]
 
 
 def facets(check: Check, *, public_only: bool = False) -> list[Facet]:
     """The facets of ``check`` in report order; hidden ones left out when ``public_only``."""
+    runners: dict[str, Callable] = {"oracle": run_oracle, "gradient": run_gradient, "returns": run_returns,
+                                    "reference": run_reference}
+    runners.update({f"claim:{c.name}": _claim_runner(c) for c in check.claims})
+    runners.update({f"example:{e.name}": _example_runner(e) for e in check.edges})
+    runners.update({f"default:{d.name}": _default_runner(d) for d in check.defaults})
+    runners.update({f"error:{e.name}": _error_runner(e) for e in check.errors})
 
     def bind(runner: Callable) -> Callable[[Implementation, Implementation | None], None]:
         return lambda impl, reference=None: runner(check, impl, reference)
 
-    found = []
-    if check.oracle is not None:
-        found.append(Facet(check, "oracle", True, bind(run_oracle)))
-    found += [Facet(check, f"claim:{c.name}", True, bind(_claim_runner(c))) for c in check.claims]
-    found += [Facet(check, f"error:{e.name}", True, bind(_error_runner(e))) for e in check.errors]
-    if check.reference:
-        found.append(Facet(check, "reference", False, bind(run_reference)))
+    found = [Facet(check, name, name != "reference", bind(runners[name]), weight, core)
+             for name, (weight, core) in check.weights().items()]
     if public_only:
         return [f for f in found if f.public and check.public]
     return found

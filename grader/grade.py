@@ -127,7 +127,9 @@ def grade(target: str, *, public_only: bool = False, only: tuple[str, ...] = (),
         found = []
         for facet in check["facets"]:
             got = stream["outcomes"].get(facet["id"], {"outcome": "missing", "message": "not run: grading stopped before it"})
-            found.append(FacetResult(facet["name"], facet["public"], got["outcome"], printable(got["message"])))
-        checks.append(CheckResult(check["target"], check["points"], check["public"], tuple(found)))
+            found.append(FacetResult(facet["name"], facet["public"], got["outcome"], printable(got["message"]),
+                                     facet["weight"], facet["core"]))
+        checks.append(CheckResult(check["target"], check["points"], check["public"], tuple(found),
+                                  tuple(printable(n) for n in check.get("notes", ()))))
     label = target if target in ("solutions", "stubs") else folder.name
     return Report(label, public_only, checks, time.perf_counter() - start, [printable(n) for n in notes])

@@ -15,7 +15,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable, Protocol
 
-from grader.signatures import UNPARSABLE, public_api
+from grader.signatures import UNPARSABLE, names, public_api, shown
 
 ROOT = Path(__file__).resolve().parents[1]
 STUBS = ROOT / "stubs"  # the grader's own copy of the API and of the provided code
@@ -64,22 +64,46 @@ class Bound:
         return self.impl.scenario(name, self.target, **inputs)
 
 
-def check_signature(root: Path, target: str) -> None:
-    """Raise ``SubmissionError`` when ``target`` in ``root`` is declared unlike the stubs.
-
-    Read from the source with ``ast``, so that no submitted code runs.
-    """
+def _declared(root: Path, target: str) -> tuple[Any, Any]:
+    """(the stubs' parameters, the implementation's) for ``target``; ``None`` where unknown."""
     topic, name = target.split(".", 1)
     want = public_api(STUBS / f"{topic}.py").get(name)
     try:
         have = public_api(Path(root) / f"{topic}.py").get(name)
     except UNPARSABLE:
-        return  # missing or unparsable: importing it reports that, with the line
-    if want is not None and have is not None and want != have:
+        have = None  # missing or unparsable: importing it reports that, with the line
+    return want, have
+
+
+def check_signature(root: Path, target: str) -> None:
+    """Raise ``SubmissionError`` when ``target`` in ``root`` has other parameters than the stubs.
+
+    Names, kinds and order are the contract; default values are not (see
+    :func:`signature_note`). Read from the source with ``ast``, so that no submitted code runs.
+    """
+    want, have = _declared(root, target)
+    if want is None or have is None or want == have:
+        return
+    if isinstance(want, str) or isinstance(have, str) or names(want) != names(have):
+        name = target.split(".", 1)[1]
         raise SubmissionError(
-            f"{name}{have} does not match the required signature {name}{want}; "
-            "keep the parameters exactly as in the handout"
+            f"{name}{shown(have)} does not match the required signature {name}{shown(want)}; "
+            "keep the parameters' names and order exactly as in the handout"
         )
+
+
+def signature_note(root: Path, target: str) -> str | None:
+    """A note when ``target``'s default values differ from the handout's, else ``None``.
+
+    A different default never stops grading: only the ``default:`` clause that calls without
+    the argument can notice it.
+    """
+    want, have = _declared(root, target)
+    if isinstance(want, str) or isinstance(have, str) or want is None or have is None or names(want) != names(have):
+        return None
+    differ = [f"{n}={h if h is not None else '(none)'} (handout: {n}={w if w is not None else '(none)'})"
+              for (n, w), (_, h) in zip(want, have) if w != h]
+    return f"default values differ from the handout's: {', '.join(differ)}" if differ else None
 
 
 def _short_traceback(err: BaseException, origin: Path) -> str:

@@ -182,7 +182,14 @@ class Recorder:
         from grader.facets import catalogue
         from tests.checks import CHECKS
 
+        from grader.handle import signature_note
+        from grader.target import resolve
+
         selected = catalogue(CHECKS, public_only=self.config.getoption(PUBLIC_ONLY), only=only(self.config))
+        folder = resolve(self.config.getoption(TARGET))
+        for check in selected:
+            note = signature_note(folder, check["target"])
+            check["notes"] = [note] if note else []
         self._line({"catalogue": selected})
 
     @pytest.hookimpl(hookwrapper=True)

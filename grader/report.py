@@ -11,16 +11,23 @@ class FacetResult:
     public: bool
     outcome: str  # passed | failed | error | skipped | missing
     message: str = ""
+    weight: float = 1.0  # share of the check's points, as declared
+    core: bool = True  # a clause (core=False) counts only when some core facet passed
 
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One graded function: its points follow the fraction of facets that passed."""
+    """One graded function: its points follow the declared weights of the facets that passed.
+
+    Clauses count only when some core facet passed. When hidden facets are left out (a
+    student's own run), the weights of those that ran are scaled up to the full points.
+    """
 
     target: str
     max_points: float
     public: bool
     facets: tuple[FacetResult, ...]
+    notes: tuple[str, ...] = ()  # about the function as a whole, e.g. its default values
 
     @property
     def topic(self) -> str:
@@ -35,21 +42,36 @@ class CheckResult:
         return all(f.outcome == "passed" for f in self.facets)
 
     @property
+    def core_passed(self) -> bool:
+        return any(f.core and f.outcome == "passed" for f in self.facets)
+
+    def counts(self, facet: FacetResult) -> bool:
+        """Whether ``facet`` earns its weight."""
+        return facet.outcome == "passed" and (facet.core or self.core_passed)
+
+    def facet_points(self, facet: FacetResult) -> float:
+        """The points ``facet`` is worth in this report."""
+        total = sum(f.weight for f in self.facets)
+        return self.max_points * facet.weight / total if total else 0.0
+
+    @property
     def points(self) -> float:
-        if not self.facets:
-            return 0.0
-        return self.max_points * sum(f.outcome == "passed" for f in self.facets) / len(self.facets)
+        return sum(self.facet_points(f) for f in self.facets if self.counts(f))
 
     def failures(self, *, reveal_hidden: bool = True) -> list[str]:
-        """One line per failed facet; hidden ones say only that they failed unless revealed."""
+        """One line per facet that earned nothing, with the points it was worth; hidden ones
+        say only that they failed unless revealed."""
         lines = []
         for f in self.facets:
-            if f.outcome == "passed":
+            if self.counts(f):
                 continue
-            if f.public or reveal_hidden:
-                lines.append(f"{f.name}: {f.message or f.outcome}")
+            worth = f"{f.name} ({'clause' if not f.core else 'core'}, {self.facet_points(f):.2f} pts)"
+            if f.outcome == "passed":
+                lines.append(f"{worth}: passed, but a clause counts only once the function's core math passes")
+            elif f.public or reveal_hidden:
+                lines.append(f"{worth}: {f.message or f.outcome}")
             else:
-                lines.append(f"{f.name}: failed (hidden check)")
+                lines.append(f"{worth}: failed (hidden check)")
         return lines
 
 

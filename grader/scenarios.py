@@ -7,11 +7,60 @@ scenario is as untrusted as the submission.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable
 
+import numpy as np
 import torch
 
 Resolve = Callable[[str], Callable[..., Any]]
+
+
+# -- grader-owned callables passed as arguments ------------------------------------------------
+
+
+def _rows(a: np.ndarray) -> np.ndarray:
+    a = np.asarray(a, dtype=np.float64)
+    return a.reshape(-1, 1) if a.ndim == 1 else a.reshape(a.shape[0], -1)
+
+
+def _squared_distances(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    A, B = _rows(A), _rows(B)
+    return ((A[:, None, :] - B[None, :, :]) ** 2).sum(-1)
+
+
+OWNED: dict[str, Callable[..., Any]] = {
+    "gaussian_kernel": lambda A, B: np.exp(-_squared_distances(A, B) / 2),  # the handout's, sigma = 1
+    "narrow_gaussian_kernel": lambda A, B: np.exp(-_squared_distances(A, B) / (2 * 0.5**2)),
+    "laplacian_kernel": lambda A, B: np.exp(-np.sqrt(_squared_distances(A, B))),
+}
+
+
+@dataclass(frozen=True)
+class Owned:
+    """An argument that is a grader-owned callable, named in :data:`OWNED`.
+
+    Callables do not cross the wire: a check that passes one calls its target through the
+    ``call_with`` scenario, which looks the name up next to the implementation.
+    """
+
+    name: str
+
+    def __post_init__(self) -> None:
+        if self.name not in OWNED:
+            raise KeyError(f"no grader-owned callable {self.name!r}; known: {', '.join(OWNED)}")
+
+    @property
+    def fn(self) -> Callable[..., Any]:
+        return OWNED[self.name]
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+def call_with(resolve: Resolve, target: str, kwargs: dict[str, Any], functions: dict[str, str]) -> Any:
+    """``target(**kwargs)`` with the grader-owned callables named in ``functions`` added."""
+    return resolve(target)(**kwargs, **{param: OWNED[name] for param, name in functions.items()})
 
 
 def grad_of_weighted_sum(
@@ -33,9 +82,11 @@ def grad_of_weighted_sum(
 
 
 def vae_importance_sampling(
-    resolve: Resolve, target: str, state: dict[str, torch.Tensor], dims: list[int], x: torch.Tensor, K: int
+    resolve: Resolve, target: str, state: dict[str, torch.Tensor], dims: list[int], x: torch.Tensor, K: int | None
 ) -> torch.Tensor:
     """Run ``importance_weighted_log_likelihood`` on the provided VAE loaded with ``state``.
+
+    ``K=None`` leaves ``K`` out of the call, for the function's own default.
 
     The model class comes from the grader's own copy of the provided code (``stubs.vae``), never
     from the submission.
@@ -46,7 +97,7 @@ def vae_importance_sampling(
     model = VAE(latent_dim=latent_dim, data_dim=data_dim, hidden=hidden).to(x.dtype)
     model.load_state_dict(state)
     with torch.no_grad():
-        return resolve(target)(model, x, K=K)
+        return resolve(target)(model, x) if K is None else resolve(target)(model, x, K=K)
 
 
 
@@ -94,10 +145,19 @@ def gan_penalty(
 def gan_losses(
     resolve: Resolve, target: str, loss_type: str, reg_type: str | None, reg_cf: float,
     p: torch.Tensor, q: torch.Tensor, critic: dict[str, torch.Tensor], seed: int,
+    generator: dict[str, torch.Tensor] | None = None,
 ) -> dict[str, Any]:
-    """Build ``make_losses(...)``; return metric, critic_loss and critic_loss's parameter gradients."""
+    """Build ``make_losses(...)``; return metric, critic_loss and critic_loss's parameter gradients.
+
+    With ``generator`` (``weight``, ``bias``), ``q`` is noise and the metric is also taken as in
+    the generator's step, on fakes ``q @ weight + bias`` that carry a graph to those parameters.
+    """
     model = _Critic(**critic)
     metric, critic_loss = resolve(target)(loss_type, reg_type, reg_cf)
+    if generator is not None:
+        params = {name: torch.nn.Parameter(t.clone()) for name, t in generator.items()}
+        value = metric(p, q @ params["weight"] + params["bias"], model)
+        return {"generator_metric": value, "generator_grads": _grads(value, params)}
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         loss = critic_loss(p, q, model)
@@ -115,11 +175,13 @@ class _Pair(torch.nn.Module):
 
 
 def gan_ema(
-    resolve: Resolve, target: str, source: dict[str, torch.Tensor], average: dict[str, torch.Tensor], alpha: float
+    resolve: Resolve, target: str, source: dict[str, torch.Tensor], average: dict[str, torch.Tensor], alpha: float,
+    reorder: bool,
 ) -> dict[str, Any]:
-    """EMA from a source model into a model registering the same names in the reverse order."""
+    """EMA from a source model into one of the same layout (the handout's deep copy) or, with
+    ``reorder``, into one registering the same names in the reverse order."""
     src = _Pair(source, sorted(source))
-    avg = _Pair(average, sorted(average, reverse=True))
+    avg = _Pair(average, sorted(average, reverse=reorder))
     src.scale.fill_(3.0)
     before = dict(avg.named_parameters())
     resolve(target)(src, avg, alpha)
@@ -163,13 +225,15 @@ class _Batches:
 
 
 class _SGD:
-    """Plain SGD with an optimizer's interface (``zero_grad``, ``step``, ``param_groups``).
+    """SGD with momentum and an optimizer's interface (``zero_grad``, ``step``, ``param_groups``).
 
     Used instead of ``torch.optim.SGD``, whose first construction imports torch._dynamo (seconds).
+    Like it, the momentum buffer is state that a second optimizer or a skipped step would show.
     """
 
-    def __init__(self, params: Any, lr: float):
+    def __init__(self, params: Any, lr: float, momentum: float = 0.0):
         self.param_groups = [{"params": list(params), "lr": lr}]
+        self.momentum, self.velocity = momentum, {}
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         for t in self.param_groups[0]["params"]:
@@ -180,9 +244,11 @@ class _SGD:
 
     @torch.no_grad()
     def step(self, closure: Any = None) -> None:
-        for t in self.param_groups[0]["params"]:
+        for i, t in enumerate(self.param_groups[0]["params"]):
             if t.grad is not None:
-                t.add_(t.grad, alpha=-self.param_groups[0]["lr"])
+                velocity = self.momentum * self.velocity.get(i, torch.zeros_like(t)) + t.grad
+                self.velocity[i] = velocity
+                t.add_(velocity, alpha=-self.param_groups[0]["lr"])
 
 
 def _state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
@@ -192,14 +258,14 @@ def _state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
 def gan_train_step(
     resolve: Resolve, target: str, config: dict[str, Any], critic: dict[str, torch.Tensor],
     generator: dict[str, torch.Tensor], test_generator: dict[str, torch.Tensor],
-    real: list[torch.Tensor], noises: list[torch.Tensor], lr: list[float], steps: int, seed: int,
+    real: list[torch.Tensor], noises: list[torch.Tensor], lr: list[float], momentum: float, steps: int, seed: int,
 ) -> dict[str, Any]:
-    """Run ``steps`` train steps on tiny models with plain SGD; record everything observable."""
+    """Run ``steps`` train steps on tiny models with SGD and momentum; record everything observable."""
     model = _Critic(**critic)
     gen = _Generator(generator["weight"], generator["bias"], noises)
     test_gen = _Generator(test_generator["weight"], test_generator["bias"], noises)
     data = _Batches(real)
-    critic_optim, generator_optim = _SGD(model.parameters(), lr[0]), _SGD(gen.parameters(), lr[1])
+    critic_optim, generator_optim = _SGD(model.parameters(), lr[0], momentum), _SGD(gen.parameters(), lr[1], momentum)
     train_step = resolve(target)(**config)
     out: dict[str, list] = {"returned": [], "critic": [], "generator": [], "test_generator": [],
                             "drawn": [], "calls": [], "grad_reached": []}
@@ -229,7 +295,7 @@ class _Discriminator(torch.nn.Module):
         if not num_classes:
             self.forward = self._plain  # an unconditional discriminator accepts no labels
 
-    def _plain(self, x: torch.Tensor) -> torch.Tensor:
+    def _plain(self, x: torch.Tensor, labels: None = None) -> torch.Tensor:  # labels=None as the handout's
         return torch.sigmoid(x.reshape(x.shape[0], -1) @ self.weight.T + self.bias)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -250,7 +316,7 @@ def cgan_train(
         t.grad = torch.full_like(t, stale)  # left over from an earlier step: must be zeroed
     optimizer = _SGD(trained, lr)
     args = (disc, optimizer, real, fake) if target.endswith("discriminator") else (disc, optimizer, fake)
-    loss = resolve(target)(*args) if labels is None else resolve(target)(*args, labels)
+    loss = resolve(target)(*args, labels)  # None when unconditional, as the handout passes it
     return {"loss": loss.detach() if type(loss) is torch.Tensor else loss,
             "discriminator": _state(disc), "generator": gen.detach(),
             "generator_grad": None if gen.grad is None else gen.grad.detach()}
@@ -274,13 +340,16 @@ def flow_logdet(resolve: Resolve, target: str, layers: list[dict[str, torch.Tens
 
     flow = provided.Flow(z.shape[1], len(layers)).to(z.dtype)
     flow.load_state_dict({f"layers.{i}.{k}": v for i, layer in enumerate(layers) for k, v in layer.items()})
+    get_logdet = resolve(target)
+    # eps given explicitly: a student's own default costs the default clause only
     with mock.patch.object(provided, "planar_transformation", _planar), \
-            mock.patch.object(provided, "get_logdet", resolve(target)), torch.no_grad():
-        output, logdet = flow(z)
-    return {"output": output, "logdet": logdet}
+            mock.patch.object(provided, "get_logdet", lambda z, u, w, b: get_logdet(z, u, w, b, eps=1e-8)):
+        output, logdet = flow(z)  # with autograd on, as in training
+    return {"output": output.detach(), "logdet": logdet.detach() if type(logdet) is torch.Tensor else logdet}
 
 
 SCENARIOS: dict[str, Callable[..., Any]] = {
+    "call_with": call_with,
     "grad_of_weighted_sum": grad_of_weighted_sum,
     "vae_importance_sampling": vae_importance_sampling,
     "gan_penalty": gan_penalty,

@@ -101,7 +101,7 @@ def write(solutions: Path, stubs: Path) -> list[str]:
 
 def differences(solutions: Path, stubs: Path) -> list[str]:
     """What ``grader stubs --check`` reports: stale files and API differences, one per line."""
-    from grader.signatures import public_api
+    from grader.signatures import public_api, shown
 
     problems = []
     generated = generate(solutions)
@@ -119,7 +119,7 @@ def differences(solutions: Path, stubs: Path) -> list[str]:
         for symbol in sorted(set(want) | set(have)):
             if want.get(symbol) != have.get(symbol):
                 problems.append(
-                    f"{name}: {symbol} is {have.get(symbol, 'missing')} in stubs/ "
-                    f"but {want.get(symbol, 'missing')} in solutions/"
+                    f"{name}: {symbol} is {shown(have.get(symbol))} in stubs/ "
+                    f"but {shown(want.get(symbol))} in solutions/"
                 )
     return problems

@@ -13,28 +13,11 @@ from tests.checks import CHECKS
 FACETS = [facet for check in CHECKS for facet in facets(check)]
 
 
-def _params(kind: str) -> list:
-    return [
-        pytest.param(f, id=f.id, marks=() if f.public else pytest.mark.hidden)
-        for f in FACETS if f.kind == kind
-    ]
-
-
-@pytest.mark.parametrize("facet", _params("oracle"))
-def test_matches_oracle(facet, impl) -> None:
+@pytest.mark.parametrize("facet", [pytest.param(f, id=f.id) for f in FACETS if f.public])
+def test_facet(facet, impl) -> None:
     facet.run(impl)
 
 
-@pytest.mark.parametrize("facet", _params("claim"))
-def test_claim(facet, impl) -> None:
-    facet.run(impl)
-
-
-@pytest.mark.parametrize("facet", _params("error"))
-def test_raises(facet, impl) -> None:
-    facet.run(impl)
-
-
-@pytest.mark.parametrize("facet", _params("reference"))
+@pytest.mark.parametrize("facet", [pytest.param(f, id=f.id, marks=pytest.mark.hidden) for f in FACETS if not f.public])
 def test_matches_reference(facet, impl, reference) -> None:
     facet.run(impl, reference)

@@ -3,7 +3,7 @@
 The critic of the scenarios is C(x) = f.a + 0.5 (f * f).s + c on flattened samples f (linear
 without ``s``), so its input gradient a + s * f is known in closed form; penalties below use
 that closed form and torch autograd only for derivatives w.r.t. the parameters. The training
-step is replayed here as a plain loop of SGD updates: no part of the implementation under test
+step is replayed here as a plain loop of SGD updates with momentum: no part of the implementation under test
 (or of our solution) is involved.
 """
 from __future__ import annotations
@@ -68,25 +68,39 @@ def grads(value: torch.Tensor, params: dict[str, torch.Tensor]) -> dict[str, tor
     return {k: (torch.zeros_like(v) if g is None else g) for (k, v), g in zip(params.items(), found)}
 
 
-def train_trajectory(config: dict[str, Any], critic0, generator0, test0, real, noises, lr, steps) -> dict[str, list]:
-    """The reference trajectory of ``make_train_step``, replayed as plain SGD updates."""
+def train_trajectory(config: dict[str, Any], critic0, generator0, test0, real, noises, lr, steps, momentum=0.0,
+                     generator_batch_first: bool = False) -> dict[str, list]:
+    """The reference trajectory of ``make_train_step``, replayed as SGD updates with momentum.
+
+    ``generator_batch_first`` replays code that draws the generator step's real batch before
+    the critic's: batches are i.i.d., so both orders are correct.
+    """
     iters, ema = config.get("critic_inner_iters", 1), config.get("alpha_ema")
     loss_type, reg_type, reg_cf = config["loss_type"], config.get("reg_type"), config.get("reg_cf", 1.0)
     psi, theta = with_grads(critic0), with_grads(generator0)
+    velocity = {"critic": {n: torch.zeros_like(v) for n, v in psi.items()},
+                "generator": {n: torch.zeros_like(v) for n, v in theta.items()}}
     average = {k: v.clone() for k, v in test0.items()}
+
+    def sgd(params, step, which, rate):
+        for n in params:  # torch.optim.SGD's momentum: v <- m v + g; x <- x - lr v
+            velocity[which][n] = momentum * velocity[which][n] + step[n]
+        return with_grads({n: params[n] - rate * velocity[which][n] for n in params})
+
     r = k = 0
     out: dict[str, list] = {"returned": [], "critic": [], "generator": [], "test_generator": []}
     for _ in range(steps):
-        for _ in range(iters):  # 1) critic steps: fresh real batch, fresh fake without gradient
-            p, q = real[r % len(real)], (noises[k % len(noises)] @ theta["weight"] + theta["bias"]).detach()
-            r, k = r + 1, k + 1
-            step = grads(critic_loss(loss_type, reg_type, reg_cf, psi, p, q), psi)
-            psi = with_grads({n: psi[n] - lr[0] * step[n] for n in psi})
-        p, q = real[r % len(real)], noises[k % len(noises)] @ theta["weight"] + theta["bias"]
-        r, k = r + 1, k + 1
+        order = [r + i for i in range(iters + 1)]
+        if generator_batch_first:
+            order = order[1:] + order[:1]
+        for i in range(iters):  # 1) critic steps: fresh real batch, fresh fake without gradient
+            p, q = real[order[i] % len(real)], (noises[k % len(noises)] @ theta["weight"] + theta["bias"]).detach()
+            k += 1
+            psi = sgd(psi, grads(critic_loss(loss_type, reg_type, reg_cf, psi, p, q), psi), "critic", lr[0])
+        p, q = real[order[-1] % len(real)], noises[k % len(noises)] @ theta["weight"] + theta["bias"]
+        r, k = r + iters + 1, k + 1
         metric = divergence(loss_type, critic(psi, p), critic(psi, q))  # 2) the generator's step
-        step = grads(metric, theta)
-        theta = with_grads({n: theta[n] - lr[1] * step[n] for n in theta})
+        theta = sgd(theta, grads(metric, theta), "generator", lr[1])
         if ema is not None:  # 3) EMA into the test generator
             average = {n: ema * average[n] + (1 - ema) * theta[n].detach() for n in average}
         out["returned"].append(metric.detach())

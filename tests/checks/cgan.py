@@ -5,12 +5,13 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
-from grader.check import Check, Claim, Tol
+from grader.check import Check, Claim, Default, Example, Tol
 from grader.facets import CheckFailure, expect_close
+from grader.plain import summarize
 from tests.strategies import args, dtypes, probabilities, seeded, tensor
 
 F64 = torch.float64
-_EXACT = Tol(atol=1e-9, rtol=1e-7)
+_EXACT = Tol(atol=1e-6, rtol=1e-6)
 
 
 def _log(x: np.ndarray) -> np.ndarray:
@@ -20,18 +21,20 @@ def _log(x: np.ndarray) -> np.ndarray:
 discriminator_loss = Check(
     "cgan.discriminator_loss", points=1,
     inputs=args(d_real=tensor("B", 1, elements=probabilities()), d_fake=tensor("m", 1, elements=probabilities())),
-    examples=({"d_real": torch.tensor([0.9, 0.2, 0.5]), "d_fake": torch.tensor([0.3, 0.99])},),  # (B,) and sizes differ
     max_examples=15,
     oracle=lambda d_real, d_fake: -0.5 * _log(d_real).mean() - 0.5 * np.log1p(-d_fake).mean(),
+    grad_wrt=("d_real", "d_fake"),
+    edges=(Example("flat_outputs", ({"d_real": torch.tensor([0.9, 0.2, 0.5]), "d_fake": torch.tensor([0.3, 0.99])},)),),
     kills=("missing_half", "real_fake_swapped", "sign_flip", "sum_not_mean", "fake_term_log_d"),
 )
 
 generator_loss = Check(
     "cgan.generator_loss", points=1,
     inputs=args(d_fake=tensor("B", 1, elements=probabilities())),
-    examples=({"d_fake": torch.tensor([0.3, 0.99, 0.01], dtype=F64)},),
+    examples=({"d_fake": torch.tensor([[0.3], [0.99], [0.01]], dtype=F64)},),
     max_examples=15,
     oracle=lambda d_fake: -0.5 * _log(d_fake).mean(),
+    grad_wrt=("d_fake",),
     kills=("saturating", "missing_half", "sign_flip", "sum_not_mean"),
 )
 
@@ -96,11 +99,18 @@ def _generator_untouched(f) -> None:
                                "to the generator; detach fake_data")
 
 
+def _returns_tensor(f) -> None:
+    loss = f.scenario("cgan_train", **_setup(False))["loss"]
+    if type(loss) is not torch.Tensor or loss.shape != ():
+        raise CheckFailure(f"{f.target}: returned {summarize(loss)}, expected the loss as a 0-d tensor")
+
+
 train_discriminator = Check(
     "cgan.train_discriminator", points=2,
     claims=(Claim("unconditional_step", _one_step("discriminator", False)),
             Claim("conditional_step", _one_step("discriminator", True)),
-            Claim("generator_untouched", _generator_untouched)),
+            Claim("generator_untouched", _generator_untouched, core=False, weight=0.1),
+            Claim("returns_0d_tensor", _returns_tensor, core=False)),
     reference=False,
     kills=("no_detach", "no_zero_grad", "returns_loss_after_step", "labels_only_on_real", "real_fake_swapped", "no_step"),
 )
@@ -108,7 +118,8 @@ train_discriminator = Check(
 train_generator = Check(
     "cgan.train_generator", points=2,
     claims=(Claim("unconditional_step", _one_step("generator", False)),
-            Claim("conditional_step", _one_step("generator", True))),
+            Claim("conditional_step", _one_step("generator", True)),
+            Claim("returns_0d_tensor", _returns_tensor, core=False)),
     reference=False,
     kills=("saturating", "no_zero_grad", "labels_ignored", "sum_not_mean", "detached_fakes"),
 )
@@ -116,19 +127,34 @@ train_generator = Check(
 # -- encodings and patches ----------------------------------------------------------------------
 
 
+_LABELS = ((torch.tensor([3, 0, 9, 3]), 10), (torch.tensor([1, 3, 0]), 4), (torch.tensor([2]), 3))
+
+
 def _one_hot_values(f) -> None:
-    for labels, C in ((torch.tensor([3, 0, 9, 3]), 10), (torch.tensor([1, 3, 0]), 4), (torch.tensor([2]), 3)):
+    for labels, C in _LABELS:
+        expect_close(f.target, f(labels=labels, num_classes=C), np.eye(C)[labels.numpy()], {"labels": labels},
+                     tol=Tol(0.0, 0.0), what=f"one_hot(labels={labels.tolist()}, num_classes={C})")
+
+
+def _one_hot_float32(f) -> None:
+    for labels, C in _LABELS:
         out = f(labels=labels, num_classes=C)
         if type(out) is not torch.Tensor or out.dtype != torch.float32:
-            raise CheckFailure(f"{f.target}(labels={labels.tolist()}, num_classes={C}) returned "
-                               f"{getattr(out, 'dtype', type(out).__name__)}, expected a float32 tensor")
-        expect_close(f.target, out, np.eye(C)[labels.numpy()], {"x": out}, tol=Tol(0.0, 0.0),
-                     what=f"one_hot(labels={labels.tolist()}, num_classes={C})")
+            raise CheckFailure(f"{f.target}(labels={labels.tolist()}, num_classes={C}) returned {summarize(out)}, "
+                               "expected a float32 tensor")
+
+
+def _one_hot_default(f) -> None:
+    labels = torch.tensor([7, 0, 9])
+    expect_close(f.target, f(labels=labels), np.eye(10)[labels.numpy()], {"labels": labels}, tol=Tol(0.0, 0.0),
+                 what="called without num_classes: the handout's default num_classes=10")
 
 
 one_hot = Check(
     "cgan.one_hot", points=0.5,
-    claims=(Claim("float32_rows_of_identity", _one_hot_values),),
+    claims=(Claim("rows_of_identity", _one_hot_values),
+            Claim("float32", _one_hot_float32, core=False, weight=0.1),
+            Claim("default_num_classes", _one_hot_default, core=False)),
     reference=False,  # integer inputs: the value facets compare dtypes with the first tensor's
     kills=("integer_dtype", "off_by_one", "ignores_num_classes", "transposed", "float64"),
 )
@@ -144,7 +170,8 @@ def _with_labels(C: int | None = None):
 conditional_input = Check(
     "cgan.conditional_input", points=0.5,
     inputs=_with_labels(), max_examples=15,
-    oracle=lambda z, labels, num_classes=10: np.concatenate([z, np.eye(num_classes)[labels.astype(int)]], axis=1),
+    oracle=lambda z, labels, num_classes: np.concatenate([z, np.eye(num_classes)[labels.astype(int)]], axis=1),
+    defaults=(Default("num_classes", 10),),
     kills=("labels_first", "raw_labels", "ignores_num_classes", "float32_always"),
 )
 
@@ -153,7 +180,7 @@ def _centre(size: int) -> list[int]:
     return [r for r in range(28) if 14 - size / 2 <= r < 14 + size / 2]  # 9..18 for size 10
 
 
-def _patch(images: np.ndarray, size: int = 10) -> np.ndarray:
+def _patch(images: np.ndarray, size: int) -> np.ndarray:
     idx = _centre(size)
     return images.reshape(-1, 28, 28)[:, idx][:, :, idx].reshape(images.shape[0], -1)
 
@@ -172,8 +199,9 @@ _indexed = torch.arange(2 * 784, dtype=F64).reshape(2, 1, 28, 28)  # pixel value
 center_patch = Check(
     "cgan.center_patch", points=1,
     inputs=_images(draw_size=True), max_examples=10,
-    examples=({"images": _indexed}, {"images": _indexed, "size": 4}),
+    examples=({"images": _indexed, "size": 10}, {"images": _indexed, "size": 4}),
     oracle=_patch,
+    defaults=(Default("size", 10),),
     kills=("off_by_one", "not_flattened", "transposed", "corner_not_centre", "one_too_wide"),
 )
 
@@ -192,7 +220,8 @@ imputation_generator_loss = Check(
     "cgan.imputation_generator_loss", points=2,
     inputs=_imputation_inputs(), max_examples=10,
     oracle=lambda d_fake, fake_images, condition, lam: (-0.5 * np.log(d_fake).mean()
-                                                        + lam * ((_patch(fake_images) - condition) ** 2).mean()),
+                                                        + lam * ((_patch(fake_images, 10) - condition) ** 2).mean()),
+    grad_wrt=("d_fake", "fake_images"),
     kills=("mse_sum_not_mean", "lam_ignored", "saturating_adversarial", "patch_off_by_one", "lam_on_adversarial"),
 )
 

@@ -8,7 +8,7 @@ from torch.distributions import MultivariateNormal
 
 from hypothesis import strategies as st
 
-from grader.check import Check, Claim, Tol
+from grader.check import Check, Claim, Default, Example, Tol
 from grader.facets import expect_close
 from tests.strategies import args, floats, seeded, tensor
 
@@ -27,7 +27,7 @@ def _planar(z, u, w, b) -> np.ndarray:
     return np.stack([f(torch.as_tensor(row)).numpy() for row in z])
 
 
-def _jacobian_logdet(z, u, w, b, eps=1e-8) -> np.ndarray:
+def _jacobian_logdet(z, u, w, b, eps) -> np.ndarray:
     """log(|det J| + eps) per row, J the autograd Jacobian of the planar map at the row."""
     f = _layer(u, w, b)
     dets = [torch.linalg.det(jacobian(f, torch.as_tensor(row))).item() for row in z]
@@ -44,9 +44,10 @@ def _invertible(kw: dict) -> dict:
 
 
 def _layer_args(*, invertible: bool):
+    eps = {"eps": st.sampled_from([1e-8, 1e-6, 1e-3])} if invertible else {}
     drawn = args(z=tensor("B", "d", elements=floats(-2, 2)), u=tensor(1, "d", elements=floats(-1, 1)),
                  w=tensor(1, "d", elements=floats(-1, 1)), b=tensor(1, elements=floats(-1, 1)),
-                 dims={"d": _dims})
+                 dims={"d": _dims}, **eps)
     return drawn.map(_invertible) if invertible else drawn
 
 _zero_det = {"z": torch.zeros(2, 2), "u": torch.tensor([[1.0, 0.0]]), "w": torch.tensor([[-1.0, 0.0]]),
@@ -58,6 +59,7 @@ planar_transformation = Check(
     "flows.planar_transformation", points=1,
     inputs=_layer_args(invertible=False), examples=(_negative_det,), max_examples=15,
     oracle=_planar,
+    grad_wrt=("z", "u", "w", "b"),
     kills=("no_tanh", "u_and_w_swapped", "minus_b", "elementwise_not_dot", "missing_identity"),
 )
 
@@ -87,9 +89,14 @@ def _flow_of_layers(f) -> None:
 
 get_logdet = Check(
     "flows.get_logdet", points=2,
-    inputs=_layer_args(invertible=True), examples=(_zero_det, _negative_det), max_examples=15,
+    inputs=_layer_args(invertible=True), max_examples=15,
+    # eps outside the absolute value matters where 1 + u.psi < 0
+    examples=({**_negative_det, "eps": 1e-3}, {**_negative_det, "eps": 1e-8}),
     oracle=_jacobian_logdet,
+    grad_wrt=("z", "u", "w", "b"),
     claims=(Claim("flow_of_layers", _flow_of_layers),),
+    edges=(Example("zero_determinant", ({**_zero_det, "eps": 1e-8},)),),
+    defaults=(Default("eps", 1e-8),),
     kills=("no_abs", "psi_tanh_not_derivative", "at_output", "flat_shape", "missing_one", "no_eps"),
 )
 
@@ -106,6 +113,7 @@ loss1 = Check(
     inputs=args(**_base), max_examples=15,
     examples=({"z0": torch.tensor([[0.5, -1.0], [2.0, 0.3], [0.0, 0.0]]), "logdet": torch.tensor([[0.2], [-1.0], [3.0]])},),
     oracle=lambda z0, logdet: -(_log_normal(z0)[:, None] + logdet),
+    grad_wrt=("z0", "logdet"),
     kills=("missing_2pi", "logdet_subtracted", "flat_shape", "mean_over_batch", "2pi_once", "missing_half"),
 )
 
@@ -124,6 +132,7 @@ loss2 = Check(
     examples=({"target_density": torch.tensor(_energies(_zk), dtype=F64), "z0": torch.tensor(_zk - 0.3, dtype=F64),
                "logdet": torch.tensor([[0.4], [-0.2], [1.1]], dtype=F64)},),  # U1 at flow outputs z_K
     oracle=lambda target_density, z0, logdet: _log_normal(z0)[:, None] - logdet + target_density[:, None],
+    grad_wrt=("target_density", "z0", "logdet"),
     kills=("plus_logdet", "minus_energy", "broadcast_to_square", "missing_2pi", "negated"),
 )
 

@@ -10,7 +10,7 @@ from scipy import stats
 from scipy.special import logsumexp, xlog1py, xlogy
 from torch.distributions import Normal, kl_divergence
 
-from grader.check import Check, Claim, Raises, Tol
+from grader.check import Check, Claim, Default, Example, Raises, Tol
 from grader.facets import CheckFailure, expect_close
 from tests.checks import _small_vae
 from tests.strategies import args, bits, floats, logvars, means, probabilities, seeded, tensor
@@ -41,8 +41,9 @@ def _images(seed: int, *, probs: bool) -> torch.Tensor:
 log_likelihood_bernoulli = Check(
     "vae.log_likelihood_bernoulli", points=2,
     inputs=args(mu=tensor("B", "D", elements=probabilities()), target=tensor("B", "D", elements=bits())),
-    examples=({"mu": _images(1, probs=True), "target": _images(2, probs=False)},),
     oracle=lambda mu, target: _rows(stats.bernoulli.logpmf(target, mu)).sum(axis=1),
+    grad_wrt=("mu",),
+    edges=(Example("image_shaped_inputs", ({"mu": _images(1, probs=True), "target": _images(2, probs=False)},)),),
     kills=("targets_swapped", "mean_over_dims", "sum_over_batch", "log_mu_twice"),
 )
 
@@ -50,20 +51,21 @@ log_likelihood_normal = Check(
     "vae.log_likelihood_normal", points=2,
     inputs=args(mu=tensor("B", "D", elements=means()), logvar=tensor("B", "D", elements=logvars()),
                 z=tensor("B", "D", elements=means())),
-    examples=({"mu": _images(3, probs=True), "logvar": _images(4, probs=True) - 0.5,
-               "z": _images(5, probs=True)},),
     oracle=lambda mu, logvar, z: _rows(stats.norm.logpdf(z, loc=mu, scale=np.exp(0.5 * logvar))).sum(axis=1),
+    grad_wrt=("mu", "logvar", "z"),
+    edges=(Example("image_shaped_inputs", ({"mu": _images(3, probs=True), "logvar": _images(4, probs=True) - 0.5,
+                                            "z": _images(5, probs=True)},)),),
     kills=("missing_2pi", "logvar_as_log_std", "sign_flip", "no_flatten"),
 )
 
 log_mean_exp = Check(
     "vae.log_mean_exp", points=2,
     inputs=args(y=tensor("B", "K", elements=floats(-50, 50))),
-    examples=tuple(
-        {"y": torch.tensor([[1e4, 1e4 - 1, 1e4 - 3], [-1e4, -1e4 + 2, -1e4]], dtype=dtype)}
-        for dtype in (torch.float32, F64)
-    ),  # exp overflows / underflows at |y| ~ 1e4 without the shift
-    oracle=lambda y: logsumexp(y, axis=1) - math.log(y.shape[1]),
+    oracle=lambda y: logsumexp(y, axis=1) - math.log(y.shape[1]),  # an evaluation helper: no gradient asked
+    # exp overflows / underflows at |y| ~ 1e4 without the shift: the reason the function exists,
+    # so this edge weighs more than a convention
+    edges=(Example("extreme_values", tuple({"y": torch.tensor([[1e4, 1e4 - 1, 1e4 - 3], [-1e4, -1e4 + 2, -1e4]], dtype=dtype)}
+                                           for dtype in (torch.float32, F64)), weight=0.25),),
     kills=("no_max_shift", "sum_not_mean", "wrong_axis", "global_max"),
 )
 
@@ -78,11 +80,12 @@ _q = {"mu_q": torch.tensor([[0.5, -1.0], [2.0, 0.0]]), "logvar_q": torch.tensor(
 kl_gaussian_gaussian_analytic = Check(
     "vae.kl_gaussian_gaussian_analytic", points=2,
     inputs=_gaussians,
-    examples=(
-        {**_q, "mu_p": 0.0, "logvar_p": 0.0},  # the prior given as Python numbers
-        {**_q, "mu_p": torch.tensor(0.5), "logvar_p": torch.tensor(-0.2)},  # ... or as 0-d tensors
-    ),
     oracle=_kl_normal,
+    grad_wrt=("mu_q", "logvar_q", "mu_p", "logvar_p"),
+    edges=(Example("prior_as_scalars", (
+        {**_q, "mu_p": 0.0, "logvar_p": 0.0},  # Python numbers
+        {**_q, "mu_p": torch.tensor(0.5), "logvar_p": torch.tensor(-0.2)},  # 0-d tensors
+    ), weight=0.1),),
     kills=("q_and_p_swapped", "missing_half", "missing_minus_one", "multiplies_by_var_p", "mean_over_dims"),
 )
 
@@ -118,30 +121,42 @@ def _kl_mc_prior_as_numbers(f) -> None:
                  what="float32 inputs, standard-normal prior given as numbers")
 
 
-def _kl_mc_independent_noise(f) -> None:
+def _kl_mc_spread(f, S: int | None) -> None:
+    """2000 identical rows: the estimates' variance is that of one draw over S (the default: 1)."""
     B, row = 2000, ([0.5, -0.3], [0.2, -0.4], [0.0, 0.1], [0.3, 0.0])
     mean1, var1 = _log_ratio_moments(*(np.array([r]) for r in row))
     kwargs = {name: torch.tensor([r] * B, dtype=F64) for name, r in zip(("mu_q", "logvar_q", "mu_p", "logvar_p"), row)}
+    out = f(**kwargs) if S is None else f(**kwargs, num_samples=S)
+    S = S or 1
+    expect_close(f.target, out, np.full(B, mean1[0]), kwargs, allowed=np.full(B, np.inf),
+                 what=f"{B} identical rows, one estimate each")
+    out = torch.as_tensor(out, dtype=F64)
+    spread, want = float(out.var()), float(var1[0]) / S
+    if not 0.5 * want < spread < 2 * want:
+        raise CheckFailure(
+            f"{f.target}: {B} identical rows with num_samples={S} gave estimates of variance {spread:.4g}; "
+            f"independent noise per example and per sample gives about {want:.4g}"
+        )
+    if abs(float(out.mean()) - mean1[0]) > 6 * math.sqrt(want / B):
+        raise CheckFailure(f"{f.target}: the average over {B} rows is {float(out.mean()):.4f}, "
+                           f"but the KL is {mean1[0]:.4f}: the estimator is biased")
+
+
+def _kl_mc_independent_noise(f) -> None:
     for S in (1, 16):
-        out = f(**kwargs, num_samples=S)
-        if type(out) is not torch.Tensor or out.shape != (B,):
-            raise CheckFailure(f"{f.target}: with {B} identical rows returned {out!r:.80}, expected shape ({B},)")
-        spread, want = float(out.var()), float(var1[0]) / S
-        if not 0.5 * want < spread < 2 * want:
-            raise CheckFailure(
-                f"{f.target}: {B} identical rows with num_samples={S} gave estimates of variance {spread:.4g}; "
-                f"independent noise per example and per sample gives about {want:.4g}"
-            )
-        if abs(float(out.mean()) - mean1[0]) > 6 * math.sqrt(want / B):
-            raise CheckFailure(f"{f.target}: the average over {B} rows is {float(out.mean()):.4f}, "
-                               f"but the KL is {mean1[0]:.4f}: the estimator is biased")
+        _kl_mc_spread(f, S)
+
+
+def _kl_mc_default_one_sample(f) -> None:
+    _kl_mc_spread(f, None)
 
 
 kl_gaussian_gaussian_mc = Check(
     "vae.kl_gaussian_gaussian_mc", points=2,
     claims=(Claim("converges_to_closed_form", _kl_mc_converges),
-            Claim("prior_as_numbers", _kl_mc_prior_as_numbers),
-            Claim("independent_noise", _kl_mc_independent_noise)),
+            Claim("independent_noise", _kl_mc_independent_noise),
+            Claim("prior_as_numbers", _kl_mc_prior_as_numbers, core=False, weight=0.1),
+            Claim("default_num_samples", _kl_mc_default_one_sample, core=False)),
     reference=False,  # random: compared in distribution, not with the reference's draws
     kills=("std_from_logvar_not_half", "noise_shared_over_batch", "noise_shared_over_samples",
            "sign_flip", "sum_over_samples", "returns_analytic", "samples_from_p"),
@@ -162,14 +177,19 @@ VAE_loss_function = Check(
     inputs=args(recon_x=tensor("B", "D", elements=probabilities(margin=0.01)), x=tensor("B", "D", elements=probabilities(margin=0)),
                 mu=tensor("B", "L", elements=means()), logvar=tensor("B", "L", elements=logvars()),
                 reconstruction=st.sampled_from(["mse", "bce"])),
-    examples=tuple({"recon_x": _images(6, probs=True).reshape(2, 784), "x": _images(7, probs=False),
-                    "mu": torch.zeros(2, 3, dtype=F64), "logvar": torch.zeros(2, 3, dtype=F64), "reconstruction": r}
-                   for r in ("mse", "bce")),  # images (B, 1, 28, 28) against flat reconstructions
     oracle=_vae_loss,
-    tol={"float32": Tol(atol=1e-3, rtol=1e-4), "float64": Tol(atol=1e-8, rtol=1e-7)},
-    errors=tuple(Raises(f"rejects_{bad}", {"recon_x": torch.full((1, 2), 0.5), "x": torch.ones(1, 2), **_loss_base,
-                                            "reconstruction": bad}, ValueError) for bad in ("MSE", "l1")),
-    kills=("mean_not_sum", "kl_sign_flip", "kl_missing_half", "mse_bce_swapped", "kl_mean_over_batch", "silent_unknown"),
+    tol={"float32": Tol(atol=1e-3, rtol=1e-4), "float64": Tol(atol=1e-6, rtol=1e-6)},
+    grad_wrt=("recon_x", "mu", "logvar"),
+    edges=(Example("image_shaped_x", tuple(  # images (B, 1, 28, 28) against flat reconstructions
+        {"recon_x": _images(6, probs=True).reshape(2, 784), "x": _images(7, probs=False),
+         "mu": torch.zeros(2, 3, dtype=F64), "logvar": torch.zeros(2, 3, dtype=F64), "reconstruction": r}
+        for r in ("mse", "bce")), weight=0.1),),
+    defaults=(Default("reconstruction", "mse"),),
+    errors=(Raises("rejects_unknown_reconstruction", ValueError, tuple(
+        {"recon_x": torch.full((1, 2), 0.5), "x": torch.ones(1, 2), **_loss_base, "reconstruction": bad}
+        for bad in ("MSE", "l1"))),),
+    kills=("mean_not_sum", "kl_sign_flip", "kl_missing_half", "mse_bce_swapped", "kl_mean_over_batch", "silent_unknown",
+           "loss_as_python_float"),
 )
 
 
@@ -198,6 +218,9 @@ def _reparameterize_gradient(f) -> None:
     weight = torch.randn(4, 3, generator=g, dtype=F64)
     out = f.scenario("grad_of_weighted_sum", kwargs={"mu": mu, "logvar": logvar}, wrt=["mu", "logvar"], weight=weight)
     z, grads = out["output"], out["grads"]
+    expect_close(f.target, z, mu.numpy(), {"mu": mu, "logvar": logvar}, allowed=np.full(mu.shape, np.inf))
+    if torch.equal(z, mu):
+        raise CheckFailure(f"{f.target}: returned mu itself; the sample is mu + exp(0.5 logvar) * eps with fresh noise eps")
     for name, want in (("mu", weight), ("logvar", weight * 0.5 * (z - mu))):
         if grads[name] is None:
             raise CheckFailure(f"{f.target}: no gradient reaches {name}; the sample must be a differentiable "
@@ -215,21 +238,27 @@ reparameterize = Check(
 )
 
 
-def _iwll_exact(f) -> None:
+def _iwll_against_quadrature(f, K: int | None) -> None:
     state = _small_vae.make_state(seed=3)
     x = _small_vae.sample_x(state, n=4, seed=4)
-    K = 4000
     exact = _small_vae.exact_log_marginal(state, x)
-    spread = _small_vae.estimator_spread(state, x, K=K, repeats=20, seed=5)
-    out = f.scenario("vae_importance_sampling", state=state, dims=list(_small_vae.DIMS),
-                     x=torch.from_numpy(x), K=K)
-    expect_close(f.target, out, exact, {"x": torch.from_numpy(x), "K": K}, allowed=6 * spread + 0.02,
+    spread = _small_vae.estimator_spread(state, x, K=K or 200, repeats=20, seed=5)
+    out = f.scenario("vae_importance_sampling", state=state, dims=list(_small_vae.DIMS), x=torch.from_numpy(x), K=K)
+    expect_close(f.target, out, exact, {"x": torch.from_numpy(x), "K": K or "(default)"}, allowed=6 * spread + 0.02,
                  what="log p(x) of a 1-D-latent VAE, by quadrature")
+
+
+def _iwll_exact(f) -> None:
+    _iwll_against_quadrature(f, K=4000)
+
+
+def _iwll_default_k(f) -> None:
+    _iwll_against_quadrature(f, K=None)
 
 
 importance_weighted_log_likelihood = Check(
     "vae.importance_weighted_log_likelihood", points=3,
-    claims=(Claim("matches_exact_marginal", _iwll_exact),),
+    claims=(Claim("matches_exact_marginal", _iwll_exact), Claim("default_k", _iwll_default_k, core=False)),
     reference=False,
     kills=("elbo_not_iwae", "missing_prior", "sum_not_mean", "logits_as_probs", "prior_and_posterior_swapped"),
 )

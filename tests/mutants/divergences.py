@@ -130,3 +130,9 @@ def _(X, Y):
 def _(X, Y):
     X, Y = _rows(X), _rows(Y)
     return float(ot.sinkhorn2(_uniform(len(X)), _uniform(len(Y)), ot.dist(X, Y, metric="euclidean"), reg=0.1))
+
+
+@mutant(M, "ignores_kernel_fn")
+def _(X, Y, kernel_fn=kernel):
+    X, Y = (a.reshape(-1, 1) if a.ndim == 1 else a for a in (X, Y))
+    return float(kernel(X, X).mean() + kernel(Y, Y).mean() - 2 * kernel(X, Y).mean())

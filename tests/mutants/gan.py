@@ -275,3 +275,24 @@ _step_mutant("generator_maximises_metric", gen_sign=-1.0)
 _step_mutant("returns_critic_loss", returns="critic_loss")
 _step_mutant("fake_reused_for_generator", reuse_fake=True)
 _step_mutant("no_generator_zero_grad", gen_zero=False)
+
+
+def _with_metric(metric_of):
+    """make_losses whose metric is replaced, the critic's loss kept."""
+    def build(loss_type, reg_type=None, reg_cf=1.0):
+        metric, critic_loss = make_losses(loss_type, reg_type, reg_cf)
+        return metric_of(metric), critic_loss
+
+    return build
+
+
+def _sets_requires_grad(metric):
+    def wrong(p, q, critic):
+        q.requires_grad = True  # fine on a leaf batch; raises on fakes that carry the generator's graph
+        return metric(p, q, critic)
+
+    return wrong
+
+
+mutant(LOSSES, "metric_sets_requires_grad")(_with_metric(_sets_requires_grad))
+mutant(LOSSES, "metric_detaches_fakes")(_with_metric(lambda metric: lambda p, q, critic: metric(p, q.detach(), critic)))

@@ -282,3 +282,12 @@ def _(model, x, K=200):
 @mutant(IW, "prior_and_posterior_swapped")
 def _(model, x, K=200):
     return _iw(model, x, K, q_sign=-1.0)
+
+
+@mutant(LOSS, "loss_as_python_float")
+def _(recon_x, x, mu, logvar, reconstruction="mse"):
+    rec = torch.sum((recon_x.reshape(len(recon_x), -1) - x.reshape(len(x), -1)) ** 2) if reconstruction == "mse" else \
+        F.binary_cross_entropy(recon_x.reshape(len(recon_x), -1), x.reshape(len(x), -1), reduction="sum")
+    if reconstruction not in ("mse", "bce"):
+        raise ValueError(reconstruction)
+    return (rec - 0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())).item()  # right value, nothing to train
