@@ -56,7 +56,8 @@ class CheckResult:
 
     @property
     def points(self) -> float:
-        return sum(self.facet_points(f) for f in self.facets if self.counts(f))
+        # rounded: shares such as 0.35 + 0.05 + 0.25 + 0.35 must give the full points exactly
+        return round(sum(self.facet_points(f) for f in self.facets if self.counts(f)), 9)
 
     def failures(self, *, reveal_hidden: bool = True) -> list[str]:
         """One line per facet that earned nothing, with the points it was worth; hidden ones
