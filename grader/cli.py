@@ -39,6 +39,27 @@ def stubs(check: bool) -> None:
 
 
 @main.command()
+def assignments() -> None:
+    """List the assignments: their units, points, and what is pending."""
+    from grader import assignments as manifests
+
+    for name in manifests.names():
+        try:
+            found = manifests.load(name)
+        except manifests.AssignmentError as err:
+            raise click.ClickException(str(err)) from None
+        click.echo(f"{name}: {found.title}")
+        click.echo(f"  {found.graded_points:g} of {found.total:g} points graded: "
+                   f"{', '.join(f'{u} ({p:g})' for u, p in found.units.items()) or 'none yet'}")
+        if found.pending:
+            click.echo(f"  pending, topics not built yet ({sum(found.pending.values()):g} points): "
+                       f"{', '.join(found.pending)}")
+        if found.files:
+            held = ", ".join(f"{file} ({'/'.join(topics)})" for file, topics in found.files.items())
+            click.echo(f"  files: {held}")
+
+
+@main.command()
 def rubric() -> None:
     """Print every graded function's points, split over its facets (Markdown)."""
     from grader.grade import load_checks
@@ -71,18 +92,28 @@ def _write_atomically(path: Path, text: str) -> None:
               help="Seconds one call into TARGET may take before its worker is killed.")
 @click.option("--import-timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
               help="Seconds importing one of TARGET's modules may take (libraries it imports included).")
+@click.option("--assignment", metavar="NAME", help="Grade the units of one assignment, with its points and its "
+              "handout's file names (see `grader assignments`).")
 def grade(target: str, fmt: str, output: Path | None, public_only: bool, only: str, backend: str,
-          call_timeout: float, import_timeout: float) -> None:
-    """Grade TARGET: 'solutions', 'stubs' or a submission folder laid out like stubs/."""
+          call_timeout: float, import_timeout: float, assignment: str | None) -> None:
+    """Grade TARGET: 'solutions', 'stubs', or a submission folder or zip.
+
+    A submission holds one module per topic (vae.py, ...), the handout's file names (with
+    --assignment), or Jupyter notebooks, whose definitions are pulled out without running them.
+    """
+    from grader.assignments import AssignmentError
     from grader.grade import grade as run
+    from grader.submission import SubmissionFormatError
     from grader.target import TargetError
 
     names = tuple(name.strip() for name in only.split(",") if name.strip())
     try:
         report = run(target, public_only=public_only, only=names, backend=backend, call_timeout=call_timeout,
-                     import_timeout=import_timeout)
-    except TargetError as err:
+                     import_timeout=import_timeout, assignment=assignment)
+    except (TargetError, SubmissionFormatError) as err:
         raise click.BadParameter(str(err), param_hint="TARGET") from None
+    except AssignmentError as err:
+        raise click.BadParameter(str(err), param_hint="--assignment") from None
     from grader.exporters import EXPORTERS
 
     if output is None:

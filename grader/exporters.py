@@ -26,6 +26,10 @@ def table(report: Report) -> str:
         group = list(group)
         got, total = sum(c.points for c in group), sum(c.max_points for c in group)
         lines.append(f"\n{topic + '.py':<{width}}{got:6.2f} / {total:g}")
+        absent = f"the submission has no {topic}.py"
+        if all(f.outcome != "passed" and absent in f.message for c in group for f in c.facets):
+            lines.append(f"  {absent}: its {len(group)} functions were not graded")
+            continue
         for c in group:
             mark = "ok" if c.passed else "FAIL"
             lines.append(f"{'  ' + c.function:<{width}}{c.points:6.2f} / {c.max_points:<5g} {mark}")

@@ -1,6 +1,6 @@
 """Grade one implementation: run the checks in a child process, then score what it reports.
 
-The child is pytest over ``tests/test_graded.py`` with the gradekit plugin. It streams one
+The child is pytest over :mod:`grader.graded` with the gradekit plugin. It streams one
 JSON line per event (:class:`grader.pytest_plugin.Recorder`): the catalogue of selected checks
 with their points and facets, each facet's outcome, and the run's notes. A facet the child never
 reached counts as failed; if the child died before even writing the catalogue, the declarations
@@ -18,19 +18,18 @@ from pathlib import Path
 from typing import Any
 
 from grader.report import CheckResult, FacetResult, Report
-from grader.target import ROOT, resolve
+from grader import assignments
+from grader.target import NAMED, ROOT, resolve
 
-GRADED_TESTS = ROOT / "tests" / "test_graded.py"
+GRADED_TESTS = Path(__file__).with_name("graded.py")
 CHILD_TIMEOUT = 1800  # seconds for the whole child; each call into the target has its own limit
 
 
 def load_checks() -> list:
-    """The declared checks of this checkout (``tests/checks``), importable from anywhere."""
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    from tests.checks import CHECKS
+    """The declared checks of every topic (:func:`course.checks`)."""
+    import course
 
-    return CHECKS
+    return list(course.checks())
 
 
 def printable(text: str) -> str:
@@ -50,7 +49,8 @@ def _declared(public_only: bool, only: tuple[str, ...]) -> list[dict[str, Any]]:
 def _child(folder: Path, results: Path, public_only: bool, only: tuple[str, ...], backend: str,
            call_timeout: float, import_timeout: float) -> subprocess.Popen:
     command = [
-        sys.executable, "-m", "pytest", str(GRADED_TESTS), "-q", "-p", "no:cacheprovider", "--no-header",
+        sys.executable, "-m", "pytest", str(GRADED_TESTS), "-q", "-p", "no:cacheprovider", "-p", "grader.pytest_plugin",
+        "--no-header",
         f"--gradekit-target={folder}", f"--gradekit-results={results}", f"--gradekit-backend={backend}",
         f"--gradekit-call-timeout={call_timeout}", f"--gradekit-import-timeout={import_timeout}",
         f"--gradekit-only={','.join(only)}",
@@ -83,8 +83,8 @@ def _read_stream(path: Path) -> dict[str, Any]:
 
 
 def grade(target: str, *, public_only: bool = False, only: tuple[str, ...] = (), backend: str = "sandbox",
-          call_timeout: float = 30.0, import_timeout: float = 60.0) -> Report:
-    """Grade ``target`` ('solutions', 'stubs' or a folder) and return a ``Report``.
+          call_timeout: float = 30.0, import_timeout: float = 60.0, assignment: str | None = None) -> Report:
+    """Grade ``target`` ('solutions', 'stubs', a folder or a zip) and return a ``Report``.
 
     Parameters
     ----------
@@ -98,18 +98,37 @@ def grade(target: str, *, public_only: bool = False, only: tuple[str, ...] = (),
         Wall-clock seconds one call into the target may take.
     import_timeout : float
         Wall-clock seconds importing one of the target's modules may take.
+    assignment : str, optional
+        Grade the units of this assignment (``grader assignments``), with its points and its
+        handout's file names.
 
     Raises
     ------
     grader.target.TargetError
-        When ``target`` names no implementation folder.
+        When ``target`` names no implementation folder or zip.
+    grader.assignments.AssignmentError
+        For an unknown assignment or a manifest that is not valid.
+    grader.submission.SubmissionFormatError
+        For a zip that cannot be read.
     """
+    import course
+    from grader.handle import STUBS
+    from grader.submission import prepare
+
     folder = resolve(target)
+    manifest = assignments.load(assignment) if assignment else None
+    if manifest is not None:
+        only = tuple(t for t in manifest.units if t in only or t.partition(".")[0] in only) if only else tuple(manifest.units)
     start = time.perf_counter()
     notes = []
     with tempfile.TemporaryDirectory(prefix="gradekit-") as tmp:
+        if target not in NAMED:
+            topics = [t for t in course.topics() if not only or any(n.partition(".")[0] == t for n in only)]
+            folder_to_grade, notes = prepare(folder, Path(tmp), topics, STUBS, manifest)
+        else:
+            folder_to_grade = folder
         results = Path(tmp) / "facets.jsonl"
-        child = _child(folder, results, public_only, only, backend, call_timeout, import_timeout)
+        child = _child(folder_to_grade, results, public_only, only, backend, call_timeout, import_timeout)
         try:
             output, _ = child.communicate(timeout=CHILD_TIMEOUT)
         except subprocess.TimeoutExpired:
@@ -121,6 +140,8 @@ def grade(target: str, *, public_only: bool = False, only: tuple[str, ...] = (),
     if not stream["outcomes"]:
         tail = "\n".join(output.strip().splitlines()[-5:])
         notes.append(f"the grading process produced no results (exit {child.returncode}):\n{tail}")
+    if manifest is not None and manifest.pending_note():
+        notes.append(manifest.pending_note())
 
     checks = []
     for check in stream["catalogue"] or _declared(public_only, only):
@@ -129,7 +150,10 @@ def grade(target: str, *, public_only: bool = False, only: tuple[str, ...] = (),
             got = stream["outcomes"].get(facet["id"], {"outcome": "missing", "message": "not run: grading stopped before it"})
             found.append(FacetResult(facet["name"], facet["public"], got["outcome"], printable(got["message"]),
                                      facet["weight"], facet["core"]))
-        checks.append(CheckResult(check["target"], check["points"], check["public"], tuple(found),
+        points = manifest.units[check["target"]] if manifest is not None else check["points"]
+        checks.append(CheckResult(check["target"], points, check["public"], tuple(found),
                                   tuple(printable(n) for n in check.get("notes", ()))))
-    label = target if target in ("solutions", "stubs") else folder.name
+    label = target if target in NAMED else folder.name
+    if manifest is not None:
+        label += f" ({manifest.name})"
     return Report(label, public_only, checks, time.perf_counter() - start, [printable(n) for n in notes])

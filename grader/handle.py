@@ -40,15 +40,24 @@ class SubmissionError(Exception):
 
 
 class Implementation(Protocol):
-    """What a check may ask of the code under test."""
+    """What the engine and the checks may ask of the code under test; nothing else is called."""
 
     label: str
+
+    def bind(self, target: str) -> "Bound":
+        """A handle tied to ``target``, for claims."""
 
     def call(self, target: str, /, *args: Any, **kwargs: Any) -> Any:
         """Call ``topic.function`` with plain arguments; return a plain copy of its result."""
 
     def scenario(self, name: str, /, target: str, **inputs: Any) -> Any:
-        """Run a named grader scenario against ``target``; return its plain result."""
+        """Run a named grader scenario (:func:`grader.scenarios.find`) against ``target``; return its plain result."""
+
+    def describe(self) -> str | None:
+        """How the code runs, said once in the report's notes (``None``: nothing to say)."""
+
+    def close(self) -> None:
+        """Release what the implementation holds (a worker, a staged copy)."""
 
 
 class Bound:
@@ -189,6 +198,12 @@ class LocalImplementation:
 
     # -- the handle -----------------------------------------------------------------------
 
+    def describe(self) -> None:
+        return None  # in this process: nothing to add to the report
+
+    def close(self) -> None:
+        pass
+
     def bind(self, target: str) -> Bound:
         return Bound(self, target)
 
@@ -202,10 +217,10 @@ class LocalImplementation:
     def scenario(self, name: str, /, target: str, **inputs: Any) -> Any:
         self._resolve(target)  # report a missing module or bad signature before the scenario runs
         from grader.plain import clone
-        from grader.scenarios import SCENARIOS
+        from grader.scenarios import find
 
         inputs = clone(inputs)
-        return self._returned(target, self._invoke(target, SCENARIOS[name], self._resolve, target, **inputs))
+        return self._returned(target, self._invoke(target, find(name, target), self._resolve, target, **inputs))
 
     def _invoke(self, where: str, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         try:

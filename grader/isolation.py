@@ -3,9 +3,9 @@
 Chosen once per submission, from strongest to weakest:
 
 - bubblewrap: own pid, network, IPC and UTS namespaces; a read-only view of the system, the
-  Python installation, ``grader/`` and ``stubs/`` only (not ``solutions/``, ``tests/``, the
-  repository's history or the grader's outputs); a size-limited private ``/tmp`` as working
-  directory;
+  Python installation, ``grader/``, ``stubs/`` and the topics' scenarios only (not
+  ``solutions/``, the checks in ``course/``, ``tests/``, the repository's history or the grader's
+  outputs); a size-limited private ``/tmp`` as working directory;
 - without bubblewrap, as root: ``unshare`` for the pid, network, IPC and UTS namespaces, the
   file system as file modes allow;
 - a user of its own (as root, where that user can run our Python): the process limit applies,
@@ -30,7 +30,15 @@ from pathlib import Path
 from grader.cgroups import Group
 
 ROOT = Path(__file__).resolve().parents[1]
-VISIBLE = ("grader", "stubs")  # the only parts of this repository a worker may read
+
+
+def visible() -> list[Path]:
+    """The only parts of this repository a worker may read: the engine, the provided code, and
+    of the course content only what runs next to a submission (never the checks)."""
+    course = ROOT / "course"
+    return [ROOT / "grader", ROOT / "stubs", course / "__init__.py",
+            *sorted(p for p in course.glob("*/*.py") if p.name in ("__init__.py", "scenarios.py"))]
+
 UID_RANGE = range(61000, 61064)
 LEVELS = ("full", "no-bubblewrap", "none")  # GRADEKIT_ISOLATION, to test the fallbacks
 NAMESPACES = ["--pid", "--net", "--ipc", "--uts", "--fork", "--kill-child", "--mount-proc"]
@@ -70,7 +78,8 @@ class Isolation:
 
     def describe(self, limits: Limits) -> str:
         if self.bubblewrap:
-            how = ["bubblewrap (no network; own pid namespace; sees only the system, Python, grader/ and stubs/)"]
+            how = ["bubblewrap (no network; own pid namespace; sees only the system, Python, grader/, stubs/ "
+                   "and the scenarios)"]
         elif self.unshare:
             how = ["unshare (no network; own pid namespace)"]
         else:
@@ -209,7 +218,7 @@ def _python_paths() -> list[Path]:
 
 
 def bubblewrap_command(bwrap: str, submission: Path, limits: Limits) -> list[str]:
-    binds = [*_python_paths(), *(ROOT / name for name in VISIBLE)]
+    binds = [*_python_paths(), *visible()]
     command = [bwrap, "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net", "--unshare-ipc",
                "--unshare-uts", "--unshare-cgroup-try"]
     if os.geteuid() != 0:

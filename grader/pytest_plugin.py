@@ -1,6 +1,6 @@
 """The gradekit pytest plugin: choose the implementation, record each facet's outcome.
 
-Loaded by ``tests/conftest.py`` and by the grader's child process. Options live in one
+Loaded by ``tests/conftest.py`` and by the grader's child process (``-p grader.pytest_plugin``). Options live in one
 ``gradekit`` group; results are recorded only when ``--gradekit-results`` asks for them.
 """
 from __future__ import annotations
@@ -58,7 +58,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
     impl = config.stash.get(_impl_key, None)
-    if impl is not None and hasattr(impl, "close"):
+    if impl is not None:
         impl.close()
     config.stash[_impl_key] = None
     recorder = config.stash.get(_recorder_key, None)
@@ -126,7 +126,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_report_collectionfinish(config: pytest.Config) -> str | None:
     impl = config.stash.get(_impl_key, None)
-    return impl.describe() if impl is not None and hasattr(impl, "describe") else None
+    return impl.describe() if impl is not None else None
 
 
 @pytest.fixture(scope="session")
@@ -180,12 +180,12 @@ class Recorder:
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         from grader.facets import catalogue
-        from tests.checks import CHECKS
+        import course
 
         from grader.handle import signature_note
         from grader.target import resolve
 
-        selected = catalogue(CHECKS, public_only=self.config.getoption(PUBLIC_ONLY), only=only(self.config))
+        selected = catalogue(list(course.checks()), public_only=self.config.getoption(PUBLIC_ONLY), only=only(self.config))
         folder = resolve(self.config.getoption(TARGET))
         for check in selected:
             note = signature_note(folder, check["target"])
@@ -205,6 +205,6 @@ class Recorder:
     def pytest_sessionfinish(self, exitstatus: int) -> None:
         self.exitstatus = int(exitstatus)
         impl = self.config.stash.get(_impl_key, None)
-        notes = [impl.describe()] if impl is not None and hasattr(impl, "describe") else []
+        notes = [note for note in [impl.describe() if impl is not None else None] if note]
         self._line({"notes": notes})
         self.handle.close()

@@ -12,7 +12,7 @@ class TargetError(ValueError):
 
 
 def resolve(target: str) -> Path:
-    """The folder of ``target``: a named tree of this repository, or an existing directory.
+    """The folder of ``target``: a named tree of this repository, an existing directory or a zip.
 
     Raises
     ------
@@ -26,6 +26,6 @@ def resolve(target: str) -> Path:
         raise TargetError(
             f"{target!r} does not exist; give 'solutions', 'stubs' or a submission folder laid out like stubs/"
         )
-    if not path.is_dir():
-        raise TargetError(f"{target!r} is a file; give the folder that holds vae.py, divergences.py, ...")
+    if not path.is_dir() and path.suffix != ".zip":
+        raise TargetError(f"{target!r} is a file; give the folder (or a .zip of it) that holds the submission's files")
     return path.resolve()

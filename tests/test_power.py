@@ -18,14 +18,15 @@ import pytest
 import torch
 from hypothesis import Phase, settings
 
+from course import by_target, checks
 from grader.facets import CheckFailure, facets
 from grader.handle import LocalImplementation, SubmissionError
 from grader.report import CheckResult, FacetResult
 from grader.target import NAMED
 from tests.alternates import all_alternates
-from tests.checks import CHECKS, by_target
 from tests.mutants import Planted, all_mutants
 
+CHECKS = checks()
 MUTANTS = all_mutants()
 # Here only the verdict matters, not the smallest falsifying example: no shrinking (minutes saved)
 settings.register_profile("power", phases=[Phase.explicit, Phase.reuse, Phase.generate])

@@ -7,7 +7,10 @@ listed in that check's ``kills``.
 """
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 
@@ -38,7 +41,13 @@ class Corpus:
 mutant = Corpus()
 
 
-def all_mutants() -> list[Planted]:
-    from tests.mutants import cgan, divergences, flows, gan, vae  # noqa: F401 - registers them
+def import_all(package: str) -> None:
+    """Import every module of ``package``, so that each registers what it defines."""
+    folder = Path(importlib.import_module(package).__file__).parent
+    for info in pkgutil.iter_modules([str(folder)]):
+        importlib.import_module(f"{package}.{info.name}")
 
+
+def all_mutants() -> list[Planted]:
+    import_all("tests.mutants")
     return list(mutant.found)

@@ -5,11 +5,13 @@ import re
 
 import pytest
 
+from course import checks
 from grader.check import CLAUSES_AT_MOST, Check, Claim, InvalidCheck
 from grader.report import CheckResult, FacetResult
 from grader.rubric import markdown
 from grader.target import ROOT
-from tests.checks import CHECKS
+
+CHECKS = checks()
 
 
 def test_readme_rubric_is_current() -> None:

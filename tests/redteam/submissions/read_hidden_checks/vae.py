@@ -1,6 +1,6 @@
 """Attack: read the grader's hidden checks and answer with their own oracle.
 
-Looks for ``tests/checks/vae.py`` (where the guessed repository, ``grader``'s location, the
+Looks for ``course/vae/checks.py`` (where the guessed repository, ``grader``'s location, the
 working directory and every process's cwd point), pulls the oracle ``_kl_normal`` and its
 helper out of the source with ``ast`` (importing the whole test package would need pytest
 and hypothesis), runs them and returns what the grader will expect; otherwise garbage.
@@ -31,7 +31,7 @@ def _checks_source():
     places += [f"/proc/{pid}/cwd" for pid in filter(str.isdigit, os.listdir("/proc"))]
     for place in places:
         try:
-            return (Path(place) / "tests" / "checks" / "vae.py").read_text()
+            return (Path(place) / "course" / "vae" / "checks.py").read_text()
         except OSError:
             pass
     return None

@@ -12,7 +12,7 @@ from scipy.optimize import linear_sum_assignment
 from grader.check import Check, Claim, Default, Example, Tol
 from grader.facets import expect_close
 from grader.scenarios import Owned
-from tests.strategies import args, array, floats
+from course.strategies import args, array, floats
 
 _POINTS = floats(-4, 4)
 _one_d = {"X": np.array([0.0, 1.5, -2.0]), "Y": np.array([0.5, 3.0])}  # 1-D inputs count as (n, 1)
@@ -39,7 +39,7 @@ kernel = Check(
 )
 
 
-_KERNELS = st.sampled_from([Owned("gaussian_kernel"), Owned("narrow_gaussian_kernel"), Owned("laplacian_kernel")])
+_KERNELS = st.sampled_from([Owned("divergences.gaussian_kernel"), Owned("divergences.narrow_gaussian_kernel"), Owned("divergences.laplacian_kernel")])
 
 
 def _mmd(X, Y, kernel_fn) -> float:
@@ -63,8 +63,8 @@ mmd = Check(
     inputs=args(X=array("n", "d", elements=_POINTS), Y=array("m", "d", elements=_POINTS), kernel_fn=_KERNELS),
     oracle=_mmd,
     claims=(Claim("zero_between_identical_sets", _mmd_identical_sets, core=False),),
-    edges=(Example("one_dimensional_inputs", ({**_one_d, "kernel_fn": Owned("gaussian_kernel")},)),),
-    defaults=(Default("kernel_fn", Owned("gaussian_kernel")),),
+    edges=(Example("one_dimensional_inputs", ({**_one_d, "kernel_fn": Owned("divergences.gaussian_kernel")},)),),
+    defaults=(Default("kernel_fn", Owned("divergences.gaussian_kernel")),),
     kills=("unbiased_estimator", "missing_factor_two", "square_root_taken", "cross_term_plus", "ignores_kernel_fn"),
 )
 
@@ -116,5 +116,3 @@ earth_movers_distance = Check(
     edges=(Example("one_dimensional_inputs", (_one_d,)),),
     kills=("squared_cost", "unnormalised_weights", "mean_cost_matrix", "sinkhorn_approximation"),
 )
-
-CHECKS = [kernel, mmd, kl_divergence, earth_movers_distance]

@@ -12,8 +12,8 @@ from torch.distributions import Normal, kl_divergence
 
 from grader.check import Check, Claim, Default, Example, Raises, Tol
 from grader.facets import CheckFailure, expect_close
-from tests.checks import _small_vae
-from tests.strategies import args, bits, floats, logvars, means, probabilities, seeded, tensor
+from course.vae import quadrature
+from course.strategies import args, bits, floats, logvars, means, probabilities, seeded, tensor
 
 F64 = torch.float64
 
@@ -239,11 +239,11 @@ reparameterize = Check(
 
 
 def _iwll_against_quadrature(f, K: int | None) -> None:
-    state = _small_vae.make_state(seed=3)
-    x = _small_vae.sample_x(state, n=4, seed=4)
-    exact = _small_vae.exact_log_marginal(state, x)
-    spread = _small_vae.estimator_spread(state, x, K=K or 200, repeats=20, seed=5)
-    out = f.scenario("vae_importance_sampling", state=state, dims=list(_small_vae.DIMS), x=torch.from_numpy(x), K=K)
+    state = quadrature.make_state(seed=3)
+    x = quadrature.sample_x(state, n=4, seed=4)
+    exact = quadrature.exact_log_marginal(state, x)
+    spread = quadrature.estimator_spread(state, x, K=K or 200, repeats=20, seed=5)
+    out = f.scenario("vae_importance_sampling", state=state, dims=list(quadrature.DIMS), x=torch.from_numpy(x), K=K)
     expect_close(f.target, out, exact, {"x": torch.from_numpy(x), "K": K or "(default)"}, allowed=6 * spread + 0.02,
                  what="log p(x) of a 1-D-latent VAE, by quadrature")
 
@@ -262,6 +262,3 @@ importance_weighted_log_likelihood = Check(
     reference=False,
     kills=("elbo_not_iwae", "missing_prior", "sum_not_mean", "logits_as_probs", "prior_and_posterior_swapped"),
 )
-
-CHECKS = [log_likelihood_bernoulli, log_likelihood_normal, log_mean_exp, kl_gaussian_gaussian_analytic,
-          kl_gaussian_gaussian_mc, VAE_loss_function, reparameterize, importance_weighted_log_likelihood]

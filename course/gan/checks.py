@@ -12,8 +12,8 @@ from scipy.stats import wasserstein_distance
 from grader.check import Check, Claim, Example, Raises, Tol
 from grader.facets import CheckFailure, expect_close
 from grader.plain import summarize
-from tests.checks import _gan_game as game
-from tests.strategies import args, floats, tensor
+from course.gan import game
+from course.strategies import args, floats, tensor
 
 F64 = torch.float64
 _EXACT = Tol(atol=1e-6, rtol=1e-6)  # float64 throughout; stabilisers such as sqrt(x + 1e-8) pass
@@ -351,5 +351,3 @@ make_train_step = Check(
     kills=("reuses_one_real_batch", "no_detach", "no_critic_zero_grad", "single_critic_step", "ema_alpha_swapped",
            "generator_maximises_metric", "returns_critic_loss", "fake_reused_for_generator", "no_generator_zero_grad"),
 )
-
-CHECKS = [jsd, w1, r1gp, ogp, make_losses, apply_exponential_moving_average, make_train_step]

@@ -1,16 +1,17 @@
-"""Generic graded tests: every facet of every declared check, against the chosen implementation.
+"""The graded tests: every facet of every declared check, against the chosen implementation.
 
-Choose the implementation with ``--gradekit-target`` (solutions by default). What each facet
-checks is declared in ``tests/checks/``; the runners are in :mod:`grader.facets`.
+The grader's child runs pytest on this file with the gradekit plugin; choose the implementation
+with ``--gradekit-target`` (solutions by default). What each facet checks is declared in
+``course/<topic>/checks.py``; the runners are in :mod:`grader.facets`.
 """
 from __future__ import annotations
 
 import pytest
 
+import course
 from grader.facets import facets
-from tests.checks import CHECKS
 
-FACETS = [facet for check in CHECKS for facet in facets(check)]
+FACETS = [facet for check in course.checks() for facet in facets(check)]
 
 
 @pytest.mark.parametrize("facet", [pytest.param(f, id=f.id) for f in FACETS if f.public])

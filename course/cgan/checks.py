@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from grader.check import Check, Claim, Default, Example, Tol
 from grader.facets import CheckFailure, expect_close
 from grader.plain import summarize
-from tests.strategies import args, dtypes, probabilities, seeded, tensor
+from course.strategies import args, dtypes, probabilities, seeded, tensor
 
 F64 = torch.float64
 _EXACT = Tol(atol=1e-6, rtol=1e-6)
@@ -224,6 +224,3 @@ imputation_generator_loss = Check(
     grad_wrt=("d_fake", "fake_images"),
     kills=("mse_sum_not_mean", "lam_ignored", "saturating_adversarial", "patch_off_by_one", "lam_on_adversarial"),
 )
-
-CHECKS = [discriminator_loss, generator_loss, train_discriminator, train_generator, one_hot, conditional_input,
-          center_patch, imputation_generator_loss]

@@ -1,0 +1,111 @@
+"""Assignments: one manifest per handout, read from ``course/assignments/<name>.toml``.
+
+A manifest names the handout's title, its files and the topics each holds, its graded units
+(``topic.function``) with points, the units of topics not built yet (``[pending]``), and the
+total. The engine reads manifests as data and checks them against the declared checks; a
+manifest that is wrong is an :class:`AssignmentError` naming the file and line.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+FOLDER = Path(__file__).resolve().parents[1] / "course" / "assignments"
+
+
+class AssignmentError(ValueError):
+    """An unknown assignment or a wrong manifest; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One handout's rubric and file names."""
+
+    name: str
+    title: str
+    total: float
+    files: dict[str, tuple[str, ...]]  # handout file name -> topics it holds
+    units: dict[str, float]  # graded now: topic.function -> points
+    pending: dict[str, float]  # topics not built yet: topic.function -> points
+    path: Path
+
+    @property
+    def graded_points(self) -> float:
+        return sum(self.units.values())
+
+    def topics(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(unit.partition(".")[0] for unit in self.units))
+
+    def pending_note(self) -> str | None:
+        if not self.pending:
+            return None
+        return (f"{sum(self.pending.values()):g} of {self.name}'s {self.total:g} points are pending (topics not built "
+                f"yet): {', '.join(self.pending)}; this report grades the other {self.graded_points:g}")
+
+
+def names() -> list[str]:
+    """Every assignment's name."""
+    return sorted(p.stem for p in FOLDER.glob("*.toml"))
+
+
+def _line(text: str, needle: str) -> int:
+    """The 1-based line of the first line that holds ``needle`` (1 if none does)."""
+    return next((i for i, line in enumerate(text.splitlines(), 1) if needle in line), 1)
+
+
+def load(name: str, declared: dict[str, Any] | None = None) -> Assignment:
+    """The assignment ``name``, checked against the declared checks.
+
+    Parameters
+    ----------
+    name : str
+        A manifest's name, e.g. ``"ift6135-a3"``.
+    declared : dict, optional
+        ``{target: check}`` of the declared checks (default: all of ``course``).
+
+    Raises
+    ------
+    AssignmentError
+        For an unknown name or a manifest that is not valid.
+    """
+    path = FOLDER / f"{name}.toml"
+    if not path.is_file():
+        raise AssignmentError(f"no assignment {name!r}; known: {', '.join(names())}")
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise AssignmentError(f"{path}: {err}") from None
+    if declared is None:
+        import course
+
+        declared = {c.target: c for c in course.checks()}
+
+    def fail(needle: str, message: str) -> AssignmentError:
+        return AssignmentError(f"{path}:{_line(text, needle)}: {message}")
+
+    for key in ("title", "total", "units"):
+        if key not in data:
+            raise fail("", f"the manifest has no {key!r}")
+    units = {str(k): float(v) for k, v in data["units"].items()}
+    pending = {str(k): float(v) for k, v in data.get("pending", {}).items()}
+    topics = {target.partition(".")[0] for target in declared}
+    for unit in units:
+        if unit not in declared:
+            raise fail(f'"{unit}"', f"{unit} is graded here, but no topic declares it"
+                       + ("" if unit.partition(".")[0] in topics else "; list it under [pending] until its topic is built"))
+    for unit in pending:
+        if unit in declared:
+            raise fail(f'"{unit}"', f"{unit} is declared now: move it from [pending] to [units]")
+        if unit.partition(".")[0] in topics:
+            raise fail(f'"{unit}"', f"{unit} is pending, but its topic is built and declares no such function")
+    for unit, points in {**units, **pending}.items():
+        if not points > 0:
+            raise fail(f'"{unit}"', f"{unit} has {points:g} points; give it more than 0")
+    total = sum(units.values()) + sum(pending.values())
+    if abs(total - float(data["total"])) > 1e-9:
+        raise fail("total", f"the units add up to {total:g} points, but total = {data['total']:g}")
+    files = {str(k): tuple(v) if isinstance(v, list) else (str(v),) for k, v in data.get("files", {}).items()}
+    return Assignment(name, str(data["title"]), float(data["total"]), files, units, pending, path)

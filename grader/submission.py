@@ -1,0 +1,170 @@
+"""Submissions as students hand them in, laid out as the grader reads them: one module per topic.
+
+A submission is a folder or a ``.zip`` of one. It may name its files after the topics
+(``vae.py``), after the handout (``q1_solution.py``, resolved through the assignment's manifest),
+or hand in Jupyter notebooks of any name. From a notebook only the definitions are pulled out
+(functions, classes, imports, and assignments that call nothing), by parsing its code cells:
+the notebook never runs, so one whose top level trains for an hour grades in seconds.
+
+Nothing here imports or runs submitted code.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+from grader.assignments import Assignment
+from grader.signatures import UNPARSABLE, public_api
+
+ZIP_LIMIT = 64 << 20  # bytes unpacked, as the sandbox's copy budget
+
+
+class SubmissionFormatError(ValueError):
+    """A submission that cannot be read at all (a broken zip); the message says why."""
+
+
+def _unzip(archive: Path, into: Path) -> Path:
+    """Extract ``archive`` safely into ``into``: no absolute paths, no ``..``, no links, bounded size."""
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            members = [m for m in zf.infolist() if not m.is_dir()]
+            if sum(m.file_size for m in members) > ZIP_LIMIT:
+                raise SubmissionFormatError(f"{archive.name} unpacks to more than {ZIP_LIMIT >> 20} MiB")
+            for member in members:
+                parts = Path(member.filename).parts
+                if member.filename.startswith("/") or ".." in parts or (member.external_attr >> 28) == 0o12:
+                    continue  # never outside the folder, never a symlink
+                if parts and parts[0] == "__MACOSX":
+                    continue
+                dest = into.joinpath(*parts)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(member) as src, open(dest, "wb") as out:
+                    shutil.copyfileobj(src, out)
+    except zipfile.BadZipFile as err:
+        raise SubmissionFormatError(f"{archive.name} is not a readable zip file ({err})") from None
+    entries = [p for p in into.iterdir() if not p.name.startswith(".")]
+    return entries[0] if len(entries) == 1 and entries[0].is_dir() else into  # a zip of one folder
+
+
+def _strip_magics(source: str) -> str:
+    """IPython's ``%magic`` and ``!shell`` lines become blank lines: the cell still parses, lines keep their numbers."""
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+
+
+def _calls(node: ast.AST) -> bool:
+    return any(isinstance(n, ast.Call) for n in ast.walk(node))
+
+
+def _definitions(notebook: Path, notes: list[str]) -> str:
+    """The notebook's definitions as one module's source; what was left out is said in ``notes``."""
+    try:
+        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as err:
+        notes.append(f"{notebook.name} is not a Jupyter notebook ({type(err).__name__}); it was ignored")
+        return ""
+    kept: dict[str, str] = {}  # name -> source, the last definition wins, as running the notebook in order would
+    imports: list[str] = []
+    left_out: set[str] = set()
+    for number, cell in enumerate(cells, 1):
+        if cell.get("cell_type") != "code":
+            continue
+        source = "".join(cell.get("source", [])) if isinstance(cell.get("source"), list) else str(cell.get("source", ""))
+        source = _strip_magics(source)
+        try:
+            tree = ast.parse(source)
+        except SyntaxError as err:
+            notes.append(f"{notebook.name}, cell {number}: a syntax error at line {err.lineno} ({err.msg}); "
+                         "its definitions were not pulled out")
+            continue
+        for node in tree.body:
+            text = ast.get_source_segment(source, node) or ""
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                imports.append(text)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                if node.name in kept:
+                    notes.append(f"{notebook.name}, cell {number}: {node.name} is defined again; the last definition is graded")
+                kept[node.name] = text
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)) and not _calls(node):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for name in (n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)):
+                    kept[name] = text
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                left_out.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
+    module = "\n".join(dict.fromkeys(imports)) + "\n\n" + "\n\n".join(dict.fromkeys(kept.values())) + "\n"
+    used = {n.id for n in ast.walk(ast.parse(module)) if isinstance(n, ast.Name)}
+    missing = sorted((left_out & used) - set(kept))
+    if missing:
+        notes.append(f"{notebook.name}: {', '.join(missing)} are made by running code (not pulled out of the notebook); "
+                     "a graded definition that uses them fails with a NameError")
+    return module
+
+
+def _defines(source: str) -> set[str]:
+    try:
+        tree = ast.parse(source)
+    except UNPARSABLE:
+        return set()
+    return {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+
+
+def prepare(source: Path, into: Path, topics: list[str], stubs: Path,
+            assignment: Assignment | None = None) -> tuple[Path, list[str]]:
+    """Lay ``source`` out in ``into`` as one module per topic; return the folder and notes for the report.
+
+    Parameters
+    ----------
+    source : Path
+        The submission: a folder or a ``.zip``.
+    into : Path
+        A scratch folder, empty or not yet made.
+    topics : list of str
+        The topics being graded.
+    stubs : Path
+        The grader's stubs, to tell which topic a notebook's definitions belong to.
+    assignment : Assignment, optional
+        Its manifest maps the handout's file names to topics.
+
+    Raises
+    ------
+    SubmissionFormatError
+        For a zip that cannot be read.
+    """
+    notes: list[str] = []
+    into.mkdir(parents=True, exist_ok=True)
+    if source.is_file() and source.suffix == ".zip":
+        unpacked = into / "unpacked"
+        unpacked.mkdir()
+        source = _unzip(source, unpacked)
+    folder = into / "submission"
+    folder.mkdir()
+    files = {p.name: p for p in sorted(source.iterdir()) if p.is_file() and not p.is_symlink()}
+    handout = assignment.files if assignment else {}
+    notebooks = [p for name, p in files.items() if name.endswith(".ipynb")]
+    extracted = [(nb.name, _definitions(nb, notes)) for nb in notebooks]
+    for topic in topics:
+        own = files.get(f"{topic}.py")
+        named = [files[name] for name, held in handout.items() if topic in held and name in files]
+        if own is None and named:
+            own = named[0]
+        if own is not None:
+            shutil.copyfile(own, folder / f"{topic}.py")
+            continue
+        graded = set(public_api(stubs / f"{topic}.py"))
+        found = [(name, text) for name, text in extracted if _defines(text) & graded]
+        if found:
+            (folder / f"{topic}.py").write_text("\n\n".join(text for _, text in found), encoding="utf-8")
+            notes.append(f"{topic}.py was pulled out of {', '.join(name for name, _ in found)} (definitions only, "
+                         "nothing run)")
+    used = {f"{t}.py" for t in topics} | {name for name, held in handout.items() if set(held) & set(topics)}
+    ignored = sorted(name for name in files if name not in used and not name.endswith(".ipynb")
+                     and name.endswith(".py"))
+    if ignored:
+        notes.append(f"not graded: {', '.join(ignored)} (no topic or handout file of that name)")
+    for path in source.iterdir():  # data files next to the code stay available to it
+        if path.is_file() and not path.is_symlink() and not (folder / path.name).exists() and path.suffix != ".ipynb":
+            shutil.copyfile(path, folder / path.name)
+    return folder, notes

@@ -1,0 +1,71 @@
+"""Assignments are data: the five handouts load, and a wrong manifest is refused with its file and line."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+import course
+from grader import assignments
+from grader.cli import main
+
+DECLARED = {c.target: c for c in course.checks()}
+
+
+def test_the_five_handouts_load_and_add_up() -> None:
+    assert assignments.names() == ["cpsc453-ps3", "cpsc663-2021", "cpsc663-2022", "e533-hw5", "ift6135-a3"]
+    for name in assignments.names():
+        found = assignments.load(name)
+        assert found.graded_points + sum(found.pending.values()) == pytest.approx(found.total)
+        assert set(found.units) <= set(DECLARED)
+
+
+@pytest.fixture
+def manifests(tmp_path, monkeypatch):
+    monkeypatch.setattr(assignments, "FOLDER", tmp_path)
+
+    def write(text: str) -> str:
+        (tmp_path / "demo.toml").write_text(text)
+        return "demo"
+
+    return write
+
+
+GOOD = 'title = "Demo"\ntotal = 3\n[units]\n"vae.log_mean_exp" = 2\n[pending]\n"linear.evaluate" = 1\n'
+
+
+def test_a_good_manifest(manifests) -> None:
+    found = assignments.load(manifests(GOOD))
+    assert found.units == {"vae.log_mean_exp": 2.0} and found.pending == {"linear.evaluate": 1.0}
+    assert "linear.evaluate" in found.pending_note()
+
+
+@pytest.mark.parametrize("text, message", [
+    (GOOD.replace("vae.log_mean_exp", "vae.log_mean_exq"), r"demo.toml:4: vae.log_mean_exq is graded here, but no topic declares it"),
+    (GOOD.replace("total = 3", "total = 4"), r"demo.toml:2: the units add up to 3 points, but total = 4"),
+    (GOOD.replace('"linear.evaluate"', '"vae.reparameterize"'), r"demo.toml:6: vae.reparameterize is declared now"),
+    (GOOD.replace("= 2", "= 0").replace("total = 3", "total = 1"), r"demo.toml:4: vae.log_mean_exp has 0 points"),
+    (GOOD.replace("[units]", "[units"), r"demo.toml: .*line 3"),
+])
+def test_a_wrong_manifest_names_its_file_and_line(manifests, text, message) -> None:
+    with pytest.raises(assignments.AssignmentError, match=message):
+        assignments.load(manifests(text))
+
+
+def test_cli_lists_assignments_and_refuses_an_unknown_one(tmp_path) -> None:
+    result = CliRunner().invoke(main, ["assignments"])
+    assert result.exit_code == 0 and "ift6135-a3" in result.output and "pending" in result.output
+    result = CliRunner().invoke(main, ["grade", "solutions", "--assignment", "nope"])
+    assert result.exit_code == 2 and "no assignment 'nope'" in result.output
+
+
+def test_grading_an_assignment_takes_its_units_and_points(tmp_path) -> None:
+    out = tmp_path / "r.json"
+    result = CliRunner().invoke(main, ["grade", "solutions", "--assignment", "cpsc663-2021", "--format", "gradescope",
+                                       "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert [t["name"] for t in data["tests"]] == ["vae.VAE_loss_function", "vae.reparameterize"]
+    assert data["score"] == sum(t["max_score"] for t in data["tests"]) == 4
+    assert "pending" in data["output"]
