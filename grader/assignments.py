@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-FOLDER = Path(__file__).resolve().parents[1] / "course" / "assignments"
+from grader.layout import LAYOUT
+
+FOLDER = LAYOUT.assignments
 
 
 class AssignmentError(ValueError):

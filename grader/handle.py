@@ -15,10 +15,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable, Protocol
 
+from grader.layout import LAYOUT
 from grader.signatures import UNPARSABLE, names, public_api, shown
 
-ROOT = Path(__file__).resolve().parents[1]
-STUBS = ROOT / "stubs"  # the grader's own copy of the API and of the provided code
+STUBS = LAYOUT.stubs  # the grader's own copy of the API and of the provided code
 
 _counter = itertools.count()
 

@@ -28,15 +28,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.cgroups import Group
+from grader.layout import LAYOUT
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = LAYOUT.root
 
 
 def visible() -> list[Path]:
     """The only parts of this repository a worker may read: the engine, the provided code, and
     of the course content only what runs next to a submission (never the checks)."""
-    course = ROOT / "course"
-    return [ROOT / "grader", ROOT / "stubs", course / "__init__.py",
+    course = LAYOUT.course
+    return [LAYOUT.engine, LAYOUT.stubs, course / "__init__.py",
             *sorted(p for p in course.glob("*/*.py") if p.name in ("__init__.py", "scenarios.py"))]
 
 UID_RANGE = range(61000, 61064)
@@ -213,8 +214,19 @@ def choose_isolation() -> Isolation:
 def _python_paths() -> list[Path]:
     paths = {Path(sys.base_prefix), Path(sys.prefix), Path(sys.executable).resolve().parent}
     paths.update(Path(p) for p in sysconfig.get_paths().values())
-    # never an ancestor of the repository: that would show solutions/ and tests/
-    return sorted(p.resolve() for p in paths if p.exists() and p.resolve() not in [ROOT, *ROOT.parents])
+    installed = ROOT in {Path(sysconfig.get_paths()[k]).resolve() for k in ("purelib", "platlib")}
+    # never an ancestor of a checkout: that would show solutions/, tests/ and .git. An installed
+    # wheel lives inside the Python installation: what it must hide is masked instead (masked()).
+    return sorted(p.resolve() for p in paths if p.exists() and (installed or p.resolve() not in [ROOT, *ROOT.parents]))
+
+
+def masked(bound: list[Path]) -> list[Path]:
+    """What lies under a bound path but must stay unreadable: the reference solutions, the
+    project's tests, and every course file the worker is not shown (compiled ones included)."""
+    shown = set(visible())
+    secret = [LAYOUT.solutions, ROOT / "tests",
+              *(p for p in sorted(LAYOUT.course.rglob("*")) if p.is_file() and p not in shown)]
+    return [p for p in secret if p.exists() and any(p.is_relative_to(b) for b in bound)]
 
 
 def bubblewrap_command(bwrap: str, submission: Path, limits: Limits) -> list[str]:
@@ -242,5 +254,7 @@ def bubblewrap_command(bwrap: str, submission: Path, limits: Limits) -> list[str
                 made.add(parent)
         command += ["--ro-bind", str(path), str(path)]
         made.add(path)
+    for path in masked(binds):
+        command += ["--tmpfs", str(path)] if path.is_dir() else ["--ro-bind", "/dev/null", str(path)]
     command += ["--ro-bind", str(submission), "/submission", "--chdir", "/tmp"]
     return command

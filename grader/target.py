@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-NAMED = {"solutions": ROOT / "solutions", "stubs": ROOT / "stubs"}
+from grader.layout import LAYOUT
+
+ROOT = LAYOUT.root
+NAMED = {"solutions": LAYOUT.solutions, "stubs": LAYOUT.stubs}
 
 
 class TargetError(ValueError):

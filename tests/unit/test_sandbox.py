@@ -56,14 +56,24 @@ def test_unknown_isolation_level_is_refused(monkeypatch) -> None:
 
 def test_the_copy_budget_spans_subfolders_and_skips_links(tmp_path) -> None:
     from grader.handle import SubmissionError
-    from grader.sandbox import _copy_submission
+    from grader.sandbox.staging import copy_submission
 
     source = tmp_path / "source"
     for name in ("a", "b"):
         (source / name).mkdir(parents=True)
         (source / name / "data.bin").write_bytes(b"x" * 600)
     (source / "vae.py").symlink_to(NAMED["solutions"] / "vae.py")
-    assert _copy_submission(source, tmp_path / "fits", 1200) == 0
+    assert copy_submission(source, tmp_path / "fits", 1200) == 0
     assert not (tmp_path / "fits" / "vae.py").exists()
     with pytest.raises(SubmissionError, match="larger than the limit"):
-        _copy_submission(source, tmp_path / "over", 1199)
+        copy_submission(source, tmp_path / "over", 1199)
+
+
+def test_an_installed_wheel_masks_what_the_worker_must_not_read() -> None:
+    """Installed, the course lies inside a bound site-packages: the secrets are masked there."""
+    from grader import isolation
+
+    hidden = {p.relative_to(isolation.ROOT).as_posix() for p in isolation.masked([isolation.ROOT])}
+    assert {"solutions", "tests", "course/vae/checks.py", "course/assignments/ift6135-a3.toml"} <= hidden
+    assert not {"course/__init__.py", "course/vae/__init__.py", "course/vae/scenarios.py"} & hidden
+    assert not isolation.masked(isolation._python_paths())  # a checkout binds none of its own folders
