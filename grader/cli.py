@@ -17,9 +17,9 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--check", is_flag=True, help="Change nothing; exit 1 if stubs/ is not what solutions/ generates.")
+@click.option("--check", is_flag=True, help="Change nothing; exit 1 if stubs/ is not what course/solutions/ generates.")
 def stubs(check: bool) -> None:
-    """Regenerate stubs/ from solutions/ (solution regions become NotImplementedError)."""
+    """Regenerate stubs/ from course/solutions/ (solution regions become NotImplementedError)."""
     from grader import stubgen
     from grader.target import NAMED
 

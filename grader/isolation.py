@@ -4,7 +4,7 @@ Chosen once per submission, from strongest to weakest:
 
 - bubblewrap: own pid, network, IPC and UTS namespaces; a read-only view of the system, the
   Python installation, ``grader/``, ``stubs/`` and the topics' scenarios only (not
-  ``solutions/``, the checks in ``course/``, ``tests/``, the repository's history or the grader's
+  the reference solutions and the checks in ``course/``, ``tests/``, the repository's history or the grader's
   outputs); a size-limited private ``/tmp`` as working directory;
 - without bubblewrap, as root: ``unshare`` for the pid, network, IPC and UTS namespaces, the
   file system as file modes allow;
@@ -38,7 +38,8 @@ def visible() -> list[Path]:
     of the course content only what runs next to a submission (never the checks)."""
     course = LAYOUT.course
     return [LAYOUT.engine, LAYOUT.stubs, course / "__init__.py",
-            *sorted(p for p in course.glob("*/*.py") if p.name in ("__init__.py", "scenarios.py"))]
+            *sorted(p for p in course.glob("*/*.py")
+                    if p.name in ("__init__.py", "scenarios.py") and not p.is_relative_to(LAYOUT.solutions))]
 
 UID_RANGE = range(61000, 61064)
 LEVELS = ("full", "no-bubblewrap", "none")  # GRADEKIT_ISOLATION, to test the fallbacks
@@ -225,7 +226,8 @@ def masked(bound: list[Path]) -> list[Path]:
     project's tests, and every course file the worker is not shown (compiled ones included)."""
     shown = set(visible())
     secret = [LAYOUT.solutions, ROOT / "tests",
-              *(p for p in sorted(LAYOUT.course.rglob("*")) if p.is_file() and p not in shown)]
+              *(p for p in sorted(LAYOUT.course.rglob("*"))
+                if p.is_file() and p not in shown and not p.is_relative_to(LAYOUT.solutions))]
     return [p for p in secret if p.exists() and any(p.is_relative_to(b) for b in bound)]
 
 

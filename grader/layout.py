@@ -17,7 +17,7 @@ class Layout:
 
     @property
     def solutions(self) -> Path:
-        return self.root / "solutions"
+        return self.course / "solutions"  # trusted side only: never a top-level package a kit could carry
 
     @property
     def stubs(self) -> Path:

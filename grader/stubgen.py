@@ -13,7 +13,7 @@ from pathlib import Path
 BEGIN = "# BEGIN SOLUTION"
 END = "# END SOLUTION"
 STUB = 'raise NotImplementedError("{name}: replace this line with your implementation")'
-HEADER = "# Generated from solutions/{file} by `grader stubs`; do not edit by hand.\n"
+HEADER = "# Generated from course/solutions/{file} by `grader stubs`; do not edit by hand.\n"
 
 _DEF = re.compile(r"^\s*def\s+(\w+)\s*\(")
 
@@ -111,15 +111,15 @@ def differences(solutions: Path, stubs: Path) -> list[str]:
         if name not in committed:
             problems.append(f"stubs/{name} is missing; run `grader stubs`")
         elif target.read_text() != stub.text:
-            problems.append(f"stubs/{name} differs from what solutions/{name} generates; run `grader stubs`")
+            problems.append(f"stubs/{name} differs from what course/solutions/{name} generates; run `grader stubs`")
     for name in sorted(committed - set(generated)):
-        problems.append(f"stubs/{name} has no solutions/{name}; run `grader stubs` to remove it")
+        problems.append(f"stubs/{name} has no course/solutions/{name}; run `grader stubs` to remove it")
     for name in sorted(committed & set(generated)):
         want, have = public_api(solutions / name), public_api(stubs / name)
         for symbol in sorted(set(want) | set(have)):
             if want.get(symbol) != have.get(symbol):
                 problems.append(
                     f"{name}: {symbol} is {shown(have.get(symbol))} in stubs/ "
-                    f"but {shown(want.get(symbol))} in solutions/"
+                    f"but {shown(want.get(symbol))} in course/solutions/"
                 )
     return problems

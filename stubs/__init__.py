@@ -1,1 +1,1 @@
-# Generated from solutions/__init__.py by `grader stubs`; do not edit by hand.
+# Generated from course/solutions/__init__.py by `grader stubs`; do not edit by hand.

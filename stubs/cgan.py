@@ -1,4 +1,4 @@
-# Generated from solutions/cgan.py by `grader stubs`; do not edit by hand.
+# Generated from course/solutions/cgan.py by `grader stubs`; do not edit by hand.
 """BCE GANs, conditional GANs and imputation of a digit's centre.
 
 Handout: the RNN/VAE/conditional-GAN homework (an MLP GAN on MNIST, the same GAN conditioned

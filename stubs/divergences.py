@@ -1,4 +1,4 @@
-# Generated from solutions/divergences.py by `grader stubs`; do not edit by hand.
+# Generated from course/solutions/divergences.py by `grader stubs`; do not edit by hand.
 """Comparing two sets of samples: MMD, a histogram KL and the earth mover's distance.
 
 Handout: the classification/VAE/GAN/divergence problem set ("which measure tells real digits

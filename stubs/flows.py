@@ -1,4 +1,4 @@
-# Generated from solutions/flows.py by `grader stubs`; do not edit by hand.
+# Generated from course/solutions/flows.py by `grader stubs`; do not edit by hand.
 r"""A planar normalizing flow: the transformation, its log-determinant, and both objectives.
 
 Handout: the VAE/GAN/flow assignment (planar flows of Rezende & Mohamed, 2015), fitted by

@@ -1,4 +1,4 @@
-# Generated from solutions/gan.py by `grader stubs`; do not edit by hand.
+# Generated from course/solutions/gan.py by `grader stubs`; do not edit by hand.
 r"""The GAN divergence game: variational divergences, gradient penalties, a training step.
 
 Handout: the GAN practical (losses and regularisers for a critic, exponential moving average

@@ -1,4 +1,4 @@
-# Generated from solutions/vae.py by `grader stubs`; do not edit by hand.
+# Generated from course/solutions/vae.py by `grader stubs`; do not edit by hand.
 """VAE helper math: likelihoods, KL divergences, the VAE loss and importance sampling.
 
 Handout: the binarized-MNIST VAE assignment (helper functions, then a VAE trained to a

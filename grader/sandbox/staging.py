@@ -60,6 +60,6 @@ def library_imports(files: list[Path]) -> list[str]:
     for name in dict.fromkeys(names):
         top = name.partition(".")[0]
         spec = importlib.util.find_spec(top) if top.isidentifier() else None
-        if spec is not None and spec.origin not in (None, "built-in", "frozen") and top not in ("grader", "solutions"):
+        if spec is not None and spec.origin not in (None, "built-in", "frozen") and top not in ("grader", "course", "solutions"):
             found.append(name)
     return found

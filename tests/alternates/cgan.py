@@ -99,7 +99,7 @@ def _(d_fake):
 
 @alternate("cgan.train_discriminator", "module_zero_grad_detach_in_loss")
 def _(discriminator, optimizer, real_data, fake_data, labels=None):
-    from solutions.cgan import discriminator_loss
+    from course.solutions.cgan import discriminator_loss
 
     discriminator.zero_grad()
     if labels is None:
@@ -144,7 +144,7 @@ def _(discriminator, optimizer, real_data, fake_data, labels=None):
 
 @alternate("cgan.train_generator", "module_loss_keyword_labels")
 def _(discriminator, optimizer, fake_data, labels=None):
-    from solutions.cgan import generator_loss
+    from course.solutions.cgan import generator_loss
 
     optimizer.zero_grad()
     d_fake = discriminator(fake_data) if labels is None else discriminator(fake_data, labels=labels)
@@ -198,7 +198,7 @@ def _(z, labels, num_classes=10):
 
 @alternate("cgan.conditional_input", "module_one_hot_last_dim")
 def _(z, labels, num_classes=10):
-    from solutions.cgan import one_hot
+    from course.solutions.cgan import one_hot
 
     return torch.cat([z, one_hot(labels, num_classes).to(z.dtype)], dim=-1)
 
@@ -242,7 +242,7 @@ def _(images, size=10):
 
 @alternate("cgan.imputation_generator_loss", "module_mse_sum_over_numel")
 def _(d_fake, fake_images, condition, lam):
-    from solutions.cgan import center_patch, generator_loss
+    from course.solutions.cgan import center_patch, generator_loss
 
     mse = F.mse_loss(center_patch(fake_images), condition, reduction="sum") / condition.numel()
     return generator_loss(d_fake) + lam * mse

@@ -44,7 +44,7 @@ def _(p, cp, q, cq, critic):
 
 @alternate("gan.make_losses", "branches")
 def _(loss_type, reg_type=None, reg_cf=1.0):
-    from solutions.gan import jsd, ogp, r1gp, w1
+    from course.solutions.gan import jsd, ogp, r1gp, w1
 
     assert reg_cf > 0
     if loss_type == "JSD":
@@ -82,7 +82,7 @@ def _(source, target, alpha=0.998):
 
 @alternate("gan.make_train_step", "detach_and_zero_after")
 def _(loss_type, critic_inner_iters=1, reg_type=None, reg_cf=1.0, alpha_ema=None):
-    from solutions.gan import apply_exponential_moving_average, make_losses
+    from course.solutions.gan import apply_exponential_moving_average, make_losses
 
     assert critic_inner_iters >= 1
     assert alpha_ema is None or (alpha_ema > 0 and alpha_ema < 1)
@@ -199,7 +199,7 @@ def _(p, cp, q, cq, critic):
 
 
 def _div_and_penalty(loss_type, reg_type):
-    from solutions.gan import jsd, ogp, r1gp, w1
+    from course.solutions.gan import jsd, ogp, r1gp, w1
 
     divergences = {"JSD": jsd, "W1": w1}
     penalties = {"GP": ogp, "R1": r1gp}
@@ -282,7 +282,7 @@ def _(source, target, alpha=0.998):
 
 @alternate("gan.make_train_step", "inline_ema_freeze_critic")
 def _(loss_type, critic_inner_iters=1, reg_type=None, reg_cf=1.0, alpha_ema=None):
-    from solutions.gan import make_losses
+    from course.solutions.gan import make_losses
 
     assert critic_inner_iters >= 1, "need at least one critic step"
     if alpha_ema is not None:
@@ -319,7 +319,7 @@ def _(loss_type, critic_inner_iters=1, reg_type=None, reg_cf=1.0, alpha_ema=None
 
 @alternate("gan.make_train_step", "returns_item")
 def _(loss_type, critic_inner_iters=1, reg_type=None, reg_cf=1.0, alpha_ema=None):
-    from solutions.gan import apply_exponential_moving_average, make_losses
+    from course.solutions.gan import apply_exponential_moving_average, make_losses
 
     assert critic_inner_iters >= 1 and (alpha_ema is None or 0 < alpha_ema < 1)
     metric, critic_loss = make_losses(loss_type, reg_type, reg_cf)
@@ -342,7 +342,7 @@ def _(loss_type, critic_inner_iters=1, reg_type=None, reg_cf=1.0, alpha_ema=None
 
 @alternate("gan.make_train_step", "module_zero_grad")
 def _(loss_type, critic_inner_iters=1, reg_type=None, reg_cf=1.0, alpha_ema=None):
-    from solutions.gan import apply_exponential_moving_average, make_losses
+    from course.solutions.gan import apply_exponential_moving_average, make_losses
 
     assert int(critic_inner_iters) >= 1
     assert alpha_ema is None or 0.0 < alpha_ema < 1.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from solutions.cgan import center_patch, discriminator_loss, generator_loss, one_hot
+from course.solutions.cgan import center_patch, discriminator_loss, generator_loss, one_hot
 from tests.mutants import mutant
 
 DL, GL, TD, TG = "cgan.discriminator_loss", "cgan.generator_loss", "cgan.train_discriminator", "cgan.train_generator"

@@ -5,7 +5,7 @@ import numpy as np
 import ot
 from scipy.stats import entropy
 
-from solutions.divergences import kernel
+from course.solutions.divergences import kernel
 from tests.mutants import mutant
 
 K = "divergences.kernel"

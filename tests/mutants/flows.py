@@ -5,7 +5,7 @@ import math
 
 import torch
 
-from solutions.flows import planar_transformation
+from course.solutions.flows import planar_transformation
 from tests.mutants import mutant
 
 PT, LD, L1, L2 = "flows.planar_transformation", "flows.get_logdet", "flows.loss1", "flows.loss2"

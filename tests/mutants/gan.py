@@ -6,7 +6,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from solutions.gan import apply_exponential_moving_average, jsd, make_losses, ogp, r1gp, w1
+from course.solutions.gan import apply_exponential_moving_average, jsd, make_losses, ogp, r1gp, w1
 from tests.mutants import mutant
 
 J, W, R1, GP = "gan.jsd", "gan.w1", "gan.r1gp", "gan.ogp"

@@ -6,7 +6,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from solutions.vae import kl_gaussian_gaussian_analytic, log_likelihood_bernoulli, log_likelihood_normal, log_mean_exp
+from course.solutions.vae import kl_gaussian_gaussian_analytic, log_likelihood_bernoulli, log_likelihood_normal, log_mean_exp
 from tests.mutants import mutant
 
 B = "vae.log_likelihood_bernoulli"

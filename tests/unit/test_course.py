@@ -43,7 +43,7 @@ def test_the_engine_never_imports_the_projects_tests() -> None:
 
 
 NEW_TOPIC = {
-    "solutions/zz_demo.py": '"""A demo topic."""\n\n\ndef double(x: float) -> float:\n    """Twice x."""\n'
+    "course/solutions/zz_demo.py": '"""A demo topic."""\n\n\ndef double(x: float) -> float:\n    """Twice x."""\n'
                             '    # BEGIN SOLUTION\n    return 2 * x\n    # END SOLUTION\n',
     "course/zz_demo/__init__.py": "",
     "course/zz_demo/checks.py": (
@@ -64,7 +64,7 @@ def new_topic():
         yield
     finally:
         shutil.rmtree(ROOT / "course" / "zz_demo", ignore_errors=True)
-        for path in (ROOT / "solutions" / "zz_demo.py", ROOT / "stubs" / "zz_demo.py"):
+        for path in (NAMED["solutions"] / "zz_demo.py", NAMED["stubs"] / "zz_demo.py"):
             path.unlink(missing_ok=True)
 
 

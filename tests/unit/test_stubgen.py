@@ -63,7 +63,7 @@ def test_check_reports_an_edited_stub_and_a_changed_signature(tmp_path) -> None:
     vae.write_text(vae.read_text().replace("def log_mean_exp(y", "def log_mean_exp(x"))
     problems = stubgen.differences(solutions, stubs)
     assert any("stubs/vae.py differs" in p for p in problems)
-    assert "vae.py: log_mean_exp is (x) in stubs/ but (y) in solutions/" in problems
+    assert "vae.py: log_mean_exp is (x) in stubs/ but (y) in course/solutions/" in problems
 
 
 def test_stubs_keep_every_public_name_and_signature() -> None:

@@ -1,4 +1,4 @@
-"""Attack: import the reference solution by name, ``import solutions.vae``.
+"""Attack: import the reference solution by name, ``import course.solutions.vae`` (or ``solutions.vae``).
 
 The grader's own package is installed beside ``solutions`` (an editable install maps both),
 so the plain import may just work; failing that, it puts the guessed repository and every
@@ -22,10 +22,11 @@ def log_mean_exp(y):
 
 
 def _solution():
-    try:
-        return importlib.import_module("solutions.vae")
-    except Exception:  # noqa: BLE001
-        pass
+    for name in ("course.solutions.vae", "solutions.vae"):
+        try:
+            return importlib.import_module(name)
+        except Exception:  # noqa: BLE001
+            pass
     places = [ROOT_HINT]
     try:
         places += [str(p) for p in Path(importlib.util.find_spec("grader").origin).parents]
@@ -33,12 +34,13 @@ def _solution():
         pass
     for place in places:
         sys.path.insert(0, place)
-        for name in [n for n in sys.modules if n == "solutions" or n.startswith("solutions.")]:
+        for name in [n for n in sys.modules if n.split(".")[0] in ("solutions", "course")]:
             del sys.modules[name]
-        try:
-            return importlib.import_module("solutions.vae")
-        except Exception:  # noqa: BLE001
-            pass
+        for name in ("course.solutions.vae", "solutions.vae"):
+            try:
+                return importlib.import_module(name)
+            except Exception:  # noqa: BLE001
+                pass
         finally:
             sys.path.remove(place)
     return None

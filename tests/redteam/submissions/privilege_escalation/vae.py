@@ -24,7 +24,7 @@ try:
     open("/proc/self/uid_map", "w").write(f"0 {sys.argv[2]} 1")
 except OSError:
     sys.exit(2)
-for path in ("/etc/shadow", sys.argv[1] + "/solutions/vae.py"):
+for path in ("/etc/shadow", sys.argv[1] + "/course/solutions/vae.py", sys.argv[1] + "/solutions/vae.py"):
     try:
         open(path).read(1)
         sys.exit(0)

@@ -2,7 +2,7 @@
 
 Reads its own environment and, for every process ``/proc`` shows, ``environ``, ``cmdline``,
 ``cwd``, ``root`` and open files (``fd/*``, which can be reopened through ``/proc``). With a
-path to the repository among them it imports ``solutions/vae.py`` and returns its answer.
+path to the repository among them it imports ``course/solutions/vae.py`` (or ``solutions/vae.py``) and returns its answer.
 Otherwise it raises an error whose message carries the most telling environment entries
 (secrets first), so that they would show in the grader's report if anyone's leaked in.
 """
@@ -48,8 +48,8 @@ def _solution(paths):
         for part in clue.split(":"):
             if not part.startswith("/"):
                 continue
-            for folder in [Path(part), *Path(part).parents]:
-                candidate = folder / "solutions" / "vae.py"
+            for candidate in [f / sub / "vae.py" for f in [Path(part), *Path(part).parents]
+                              for sub in ("course/solutions", "solutions")]:
                 try:
                     if candidate.is_file() and os.access(candidate, os.R_OK):
                         spec = importlib.util.spec_from_file_location("leaked_vae", candidate)

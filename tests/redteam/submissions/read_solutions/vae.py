@@ -3,7 +3,7 @@
 Gathers every clue to where the course repository lives (the path the grader is usually
 installed at, where ``grader`` and ``stubs`` are imported from, ``sys.path``, the working
 directory, the cwd, root, executable and command line of every process in ``/proc``, and a
-listing of /, /work, /home, /root, /srv, /opt and /tmp), then looks for ``solutions/vae.py``
+listing of /, /work, /home, /root, /srv, /opt and /tmp), then looks for ``course/solutions/vae.py`` (or ``solutions/vae.py``)
 below each, also through ``/proc/<pid>/cwd`` and ``/proc/<pid>/root``. If it finds one, it
 imports it by path and returns its results; otherwise garbage.
 """
@@ -71,7 +71,7 @@ def _find(relative):
 
 
 def _solution():
-    path = _find("solutions/vae.py")
+    path = _find("course/solutions/vae.py") or _find("solutions/vae.py")
     if path is None:
         return None
     spec = importlib.util.spec_from_file_location("leaked_solutions_vae", path)
