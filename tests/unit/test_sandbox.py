@@ -74,6 +74,7 @@ def test_an_installed_wheel_masks_what_the_worker_must_not_read() -> None:
     from grader import isolation
 
     hidden = {p.relative_to(isolation.ROOT).as_posix() for p in isolation.masked([isolation.ROOT])}
-    assert {"solutions", "tests", "course/vae/checks.py", "course/assignments/ift6135-a3.toml"} <= hidden
+    assert {"course/solutions", "tests", "course/vae/checks.py", "course/assignments/ift6135-a3.toml"} <= hidden
+    assert not any(h.startswith("course/solutions/") for h in hidden)  # the folder is masked as a whole
     assert not {"course/__init__.py", "course/vae/__init__.py", "course/vae/scenarios.py"} & hidden
     assert not isolation.masked(isolation._python_paths())  # a checkout binds none of its own folders
