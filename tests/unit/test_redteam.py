@@ -249,10 +249,12 @@ def _survivors(token: str, uid: int | None, until: float) -> dict[int, str]:
     """Live processes carrying ``token``, or of ``uid`` and started by ``until`` (uptime seconds).
 
     The start time tells our worker's processes from those of a later grader that claimed the
-    same uid after ours released it. Zombies are dead already and do not count.
+    same uid after ours released it; so does ancestry, for a grader that claimed it in the moment
+    between our grading child's exit and our command's return: its worker descends from a live
+    grading child, and ours has exited. Zombies are dead already and do not count.
     """
     tick = os.sysconf("SC_CLK_TCK")
-    found = {}
+    table: dict[int, tuple[int, str, str, int, float]] = {}  # pid -> (ppid, state, cmdline, uid, start)
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -262,10 +264,25 @@ def _survivors(token: str, uid: int | None, until: float) -> dict[int, str]:
             owner = int(re.search(r"^Uid:\s+(\d+)", (entry / "status").read_text(), re.M).group(1))
         except (OSError, AttributeError):
             continue
-        if stat[0] in "ZX":
+        table[int(entry.name)] = (int(stat[1]), stat[0], cmdline, owner, int(stat[19]) / tick)
+
+    def another_graders(pid: int) -> bool:
+        seen = set()
+        while pid in table and pid not in seen:
+            seen.add(pid)
+            ppid, _, cmdline, _, _ = table[pid]
+            if "--gradekit-target=" in cmdline:  # ours has exited by now: a live one is another grader's
+                return True
+            pid = ppid
+        return False
+
+    found = {}
+    for pid, (_, state, cmdline, owner, started) in table.items():
+        if state in "ZX":
             continue
-        if token in cmdline or (uid is not None and owner == uid and int(stat[19]) / tick <= until):
-            found[int(entry.name)] = f"pid {entry.name} uid {owner}: {cmdline[:160]}"
+        ours = uid is not None and owner == uid and started <= until and not another_graders(pid)
+        if token in cmdline or ours:
+            found[pid] = f"pid {pid} uid {owner}: {cmdline[:160]}"
     return found
 
 
