@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from grader.report import CheckResult, FacetResult, Report
 from grader import assignments
+from grader.report import CheckResult, FacetResult, Report
 from grader.target import NAMED, ROOT, resolve
 
 GRADED_TESTS = Path(__file__).with_name("graded.py")
@@ -118,13 +118,12 @@ def grade(target: str, *, public_only: bool = False, only: tuple[str, ...] = (),
     folder = resolve(target)
     manifest = assignments.load(assignment) if assignment else None
     if manifest is not None:
-        only = tuple(t for t in manifest.units if t in only or t.partition(".")[0] in only) if only else tuple(manifest.units)
+        only = tuple(t for t in manifest.units if course.by_target(t).selected_by(only))
     start = time.perf_counter()
     notes = []
     with tempfile.TemporaryDirectory(prefix="gradekit-") as tmp:
         if target not in NAMED:
-            topics = [t for t in course.topics() if not only or any(n.partition(".")[0] == t for n in only)]
-            folder_to_grade, notes = prepare(folder, Path(tmp), topics, STUBS, manifest)
+            folder_to_grade, notes = prepare(folder, Path(tmp), course.topics(only), STUBS, manifest)
         else:
             folder_to_grade = folder
         results = Path(tmp) / "facets.jsonl"

@@ -87,13 +87,11 @@ def _implementation(config: pytest.Config):
     if config.getoption(BACKEND) == "in-process":
         impl = LocalImplementation(folder, label=target)
     else:
-        from grader.handle import STUBS
+        import course
         from grader.isolation import Limits
         from grader.sandbox import SandboxImplementation
 
-        names = only(config)
-        topics = tuple(p.stem for p in sorted(STUBS.glob("[!_]*.py"))
-                       if not names or any(n.partition(".")[0] == p.stem for n in names))
+        topics = tuple(course.topics(only(config)))
         limits = Limits(call_timeout=config.getoption(CALL_TIMEOUT), import_timeout=config.getoption(IMPORT_TIMEOUT))
         impl = SandboxImplementation(folder, label=target, limits=limits, topics=topics)
     config.stash[_impl_key] = impl
