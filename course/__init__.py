@@ -2,7 +2,9 @@
 
 A topic is a subpackage ``course/<topic>/`` with ``checks.py`` (its graded checks, trusted side
 only) and, when its checks need grader-owned code next to the implementation, ``scenarios.py``.
-Every ``Check`` defined at the top level of a ``checks.py`` is graded, in the order written; no
+Its training checks, if any, are declared in ``heavy.py`` (trusted side) and train with the
+loops of ``training.py`` (next to the implementation). Every ``Check`` defined at the top level
+of a ``checks.py``, and every ``Heavy`` of a ``heavy.py``, is graded in the order written; no
 list names them. Importing this package imports nothing else: the sandboxed worker imports it
 for the scenarios alone.
 """
@@ -22,6 +24,24 @@ def topics(only: tuple[str, ...] | list[str] = ()) -> list[str]:
                   if not only or any(name.partition(".")[0] == p.parent.name for name in only))
 
 
+def _declared(filename: str, kind: type) -> list:
+    """Every ``kind`` object at the top level of ``course/<topic>/<filename>.py``, topics
+    alphabetically, in the order written; one declared in another topic's folder is refused."""
+    from grader.check import InvalidCheck
+
+    found = []
+    for topic in sorted(p.parent.name for p in HERE.glob(f"*/{filename}.py")):
+        module = importlib.import_module(f"course.{topic}.{filename}")
+        for declared in vars(module).values():
+            if type(declared) is not kind:
+                continue
+            if declared.topic != topic:
+                raise InvalidCheck(f"{declared.target} is declared in course/{topic}/{filename}.py; move it to "
+                                   f"course/{declared.topic}/{filename}.py")
+            found.append(declared)
+    return found
+
+
 @functools.cache
 def checks() -> tuple:
     """Every declared check of every topic: topics alphabetically, checks in the order written.
@@ -33,19 +53,31 @@ def checks() -> tuple:
     """
     from grader.check import Check, InvalidCheck
 
-    found = []
-    for topic in topics():
-        module = importlib.import_module(f"course.{topic}.checks")
-        for check in vars(module).values():
-            if type(check) is not Check:
-                continue
-            if check.topic != topic:
-                raise InvalidCheck(f"{check.target} is declared in course/{topic}/checks.py; move it to "
-                                   f"course/{check.topic}/checks.py")
-            found.append(check)
+    found = _declared("checks", Check)
     targets = [c.target for c in found]
     if len(set(targets)) != len(targets):
         raise InvalidCheck(f"two checks share a target: {sorted({t for t in targets if targets.count(t) > 1})}")
+    return tuple(found)
+
+
+@functools.cache
+def heavy_checks() -> tuple:
+    """Every declared training check (``course/<topic>/heavy.py``): topics alphabetically.
+
+    Raises
+    ------
+    grader.check.InvalidCheck
+        When a check is declared in another topic's folder or its name is taken.
+    """
+    from grader.check import InvalidCheck
+    from grader.heavy import Heavy
+
+    found = _declared("heavy", Heavy)
+    taken = {c.target for c in checks()}
+    for heavy in found:
+        if heavy.target in taken:
+            raise InvalidCheck(f"{heavy.target}: a graded function or another training check has that name")
+        taken.add(heavy.target)
     return tuple(found)
 
 

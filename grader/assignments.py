@@ -1,14 +1,15 @@
 """Assignments: one manifest per handout, read from ``course/assignments/<name>.toml``.
 
 A manifest names the handout's title, its files and the topics each holds, its graded units
-(``topic.function``) with points, the units of topics not built yet (``[pending]``), and the
+(``topic.function``) with points, its training checks (``[heavy]``, with the size a plain grade
+trains them at, ``heavy_default``), the units of topics not built yet (``[pending]``), and the
 total. The engine reads manifests as data and checks them against the declared checks; a
 manifest that is wrong is an :class:`AssignmentError` naming the file and line.
 """
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +33,12 @@ class Assignment:
     units: dict[str, float]  # graded now: topic.function -> points
     pending: dict[str, float]  # topics not built yet: topic.function -> points
     path: Path
+    heavy: dict[str, float] = field(default_factory=dict)  # training checks: topic.name -> points
+    heavy_level: str = "none"  # what a plain grade trains them at (heavy_default)
 
     @property
     def graded_points(self) -> float:
-        return sum(self.units.values())
+        return sum(self.units.values()) + sum(self.heavy.values())
 
     def topics(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(unit.partition(".")[0] for unit in self.units))
@@ -83,7 +86,7 @@ def load(name: str, declared: dict[str, Any] | None = None) -> Assignment:
     if declared is None:
         import course
 
-        declared = {c.target: c for c in course.checks()}
+        declared = {c.target: c for c in [*course.checks(), *course.heavy_checks()]}
 
     def fail(needle: str, message: str) -> AssignmentError:
         return AssignmentError(f"{path}:{_line(text, needle)}: {message}")
@@ -92,6 +95,16 @@ def load(name: str, declared: dict[str, Any] | None = None) -> Assignment:
         if key not in data:
             raise fail("", f"the manifest has no {key!r}")
     units = {str(k): float(v) for k, v in data["units"].items()}
+    heavy = {str(k): float(v) for k, v in data.get("heavy", {}).items()}
+    level = str(data.get("heavy_default", "none"))
+    if level not in ("none", "quick", "full"):
+        raise fail("heavy_default", f"heavy_default = {level!r}; give 'none', 'quick' or 'full'")
+    for check in heavy:
+        if check not in declared or not getattr(declared[check], "sizes", None):
+            raise fail(f'"{check}"', f"{check} is listed under [heavy], but no topic declares such a training check")
+    for unit in units:
+        if getattr(declared.get(unit), "sizes", None):
+            raise fail(f'"{unit}"', f"{unit} is a training check: list it under [heavy]")
     pending = {str(k): float(v) for k, v in data.get("pending", {}).items()}
     topics = {target.partition(".")[0] for target in declared}
     for unit in units:
@@ -103,11 +116,11 @@ def load(name: str, declared: dict[str, Any] | None = None) -> Assignment:
             raise fail(f'"{unit}"', f"{unit} is declared now: move it from [pending] to [units]")
         if unit.partition(".")[0] in topics:
             raise fail(f'"{unit}"', f"{unit} is pending, but its topic is built and declares no such function")
-    for unit, points in {**units, **pending}.items():
+    for unit, points in {**units, **heavy, **pending}.items():
         if not points > 0:
             raise fail(f'"{unit}"', f"{unit} has {points:g} points; give it more than 0")
-    total = sum(units.values()) + sum(pending.values())
+    total = sum(units.values()) + sum(heavy.values()) + sum(pending.values())
     if abs(total - float(data["total"])) > 1e-9:
         raise fail("total", f"the units add up to {total:g} points, but total = {data['total']:g}")
     files = {str(k): tuple(v) if isinstance(v, list) else (str(v),) for k, v in data.get("files", {}).items()}
-    return Assignment(name, str(data["title"]), float(data["total"]), files, units, pending, path)
+    return Assignment(name, str(data["title"]), float(data["total"]), files, units, pending, path, heavy, level)

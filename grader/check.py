@@ -20,6 +20,8 @@ from typing import Any, Callable, Mapping
 
 from hypothesis.strategies import SearchStrategy
 
+from grader.named import Named
+
 
 class InvalidCheck(ValueError):
     """A declaration that cannot be graded with; the message names the field."""
@@ -103,7 +105,7 @@ class Default:
 
 
 @dataclass(frozen=True)
-class Check:
+class Check(Named):
     """One graded function, declared once."""
 
     # what
@@ -186,18 +188,3 @@ class Check:
             raise InvalidCheck(f"{self.target}: the declared weights leave {left:.3f} for {unset or 'no facet'}; "
                                "they must add up to 1, the core facets without a weight sharing the rest")
         return {name: (left / len(unset) if w is None else w, core) for name, w, core in parts}
-
-    @property
-    def topic(self) -> str:
-        return self.target.partition(".")[0]
-
-    @property
-    def function(self) -> str:
-        return self.target.partition(".")[2]
-
-    def selected_by(self, only: tuple[str, ...] | list[str]) -> bool:
-        """Whether a ``--only`` list (topics or ``topic.function`` names; empty: all) takes this check."""
-        return not only or self.target in only or self.topic in only
-
-    def __str__(self) -> str:
-        return self.target

@@ -94,8 +94,15 @@ def _write_atomically(path: Path, text: str) -> None:
               help="Seconds importing one of TARGET's modules may take (libraries it imports included).")
 @click.option("--assignment", metavar="NAME", help="Grade the units of one assignment, with its points and its "
               "handout's file names (see `grader assignments`).")
+@click.option("--heavy", type=click.Choice(("none", "quick", "full")), default=None,
+              help="Train the training checks at this size  [default: the assignment's heavy_default, else none]")
+@click.option("--figures", type=click.Path(file_okay=False, path_type=Path),
+              help="Save the training checks' figures here  [default: a 'figures' folder beside --output]")
+@click.option("--device", type=click.Choice(("auto", "cpu", "cuda")), default="auto", show_default=True,
+              help="Where training runs; auto uses CUDA when torch sees a GPU.")
 def grade(target: str, fmt: str, output: Path | None, public_only: bool, only: str, backend: str,
-          call_timeout: float, import_timeout: float, assignment: str | None) -> None:
+          call_timeout: float, import_timeout: float, assignment: str | None, heavy: str | None,
+          figures: Path | None, device: str) -> None:
     """Grade TARGET: 'solutions', 'stubs', or a submission folder or zip.
 
     A submission holds one module per topic (vae.py, ...), the handout's file names (with
@@ -107,9 +114,12 @@ def grade(target: str, fmt: str, output: Path | None, public_only: bool, only: s
     from grader.target import TargetError
 
     names = tuple(name.strip() for name in only.split(",") if name.strip())
+    if figures is None and output is not None:
+        figures = output.absolute().parent / "figures"
     try:
         report = run(target, public_only=public_only, only=names, backend=backend, call_timeout=call_timeout,
-                     import_timeout=import_timeout, assignment=assignment)
+                     import_timeout=import_timeout, assignment=assignment, heavy=heavy,
+                     figures=figures.absolute() if figures is not None else None, device=device)
     except (TargetError, SubmissionFormatError) as err:
         raise click.BadParameter(str(err), param_hint="TARGET") from None
     except AssignmentError as err:

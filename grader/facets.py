@@ -369,13 +369,22 @@ def _error_runner(case: Raises) -> Callable[[Check, Implementation, Implementati
     return run
 
 
-def catalogue(checks: list[Check], *, public_only: bool, only: tuple[str, ...]) -> list[dict[str, Any]]:
-    """The selected checks as plain data: target, points, visibility and facets, in report order."""
-    return [
-        {"target": c.target, "points": c.points, "public": c.public,
+def catalogue(checks: list, *, public_only: bool, only: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The selected checks (graded functions and training checks) as plain data: target, points,
+    visibility, whether it trains, and facets, in report order."""
+    from grader.heavy import Heavy, facets as heavy_facets
+
+    def facets_of(c: Any) -> list[Facet]:
+        return heavy_facets(c) if isinstance(c, Heavy) else facets(c, public_only=public_only)
+
+    selected = [c for c in checks if c.selected_by(only) and (c.public or not public_only)]
+    topics = list(dict.fromkeys(c.topic for c in checks))
+    return [  # a topic's training checks right after its functions
+        {"target": c.target, "points": c.points, "public": c.public, "heavy": isinstance(c, Heavy),
+         "uses": list(getattr(c, "uses", ())),
          "facets": [{"id": f.id, "name": f.name, "public": f.public, "weight": f.weight, "core": f.core}
-                    for f in facets(c, public_only=public_only)]}
-        for c in checks if c.selected_by(only) and (c.public or not public_only)
+                    for f in facets_of(c)]}
+        for c in sorted(selected, key=lambda c: topics.index(c.topic))
     ]
 
 

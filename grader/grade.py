@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from grader import assignments
+from grader.pytest_plugin import PROGRESS_FD
 from grader.report import CheckResult, FacetResult, Report
 from grader.target import NAMED, ROOT, resolve
 
@@ -32,6 +33,13 @@ def load_checks() -> list:
     return list(course.checks())
 
 
+def load_training_checks() -> list:
+    """The declared training checks of every topic (:func:`course.heavy_checks`)."""
+    import course
+
+    return list(course.heavy_checks())
+
+
 def printable(text: str) -> str:
     """``text`` with control and format characters escaped: a message may quote submitted text,
     and a terminal bell, cursor movement or right-to-left override has no place in a report."""
@@ -43,24 +51,32 @@ def _declared(public_only: bool, only: tuple[str, ...]) -> list[dict[str, Any]]:
     """The catalogue from the declarations themselves (the slow way: imports torch and more)."""
     from grader.facets import catalogue
 
-    return catalogue(load_checks(), public_only=public_only, only=only)
+    return catalogue([*load_checks(), *load_training_checks()], public_only=public_only, only=only)
 
 
 def _child(folder: Path, results: Path, public_only: bool, only: tuple[str, ...], backend: str,
-           call_timeout: float, import_timeout: float) -> subprocess.Popen:
+           call_timeout: float, import_timeout: float, heavy: str, figures: Path | None, device: str) -> subprocess.Popen:
     command = [
         sys.executable, "-m", "pytest", str(GRADED_TESTS), "-q", "-p", "no:cacheprovider", "-p", "grader.pytest_plugin",
-        "--no-header",
+        # the project's addopts (-m 'not heavy' for the test suite) must never select graded facets
+        "--no-header", "-o", "addopts=",
         f"--gradekit-target={folder}", f"--gradekit-results={results}", f"--gradekit-backend={backend}",
         f"--gradekit-call-timeout={call_timeout}", f"--gradekit-import-timeout={import_timeout}",
-        f"--gradekit-only={','.join(only)}",
+        f"--gradekit-only={','.join(only)}", f"--gradekit-heavy={heavy}", f"--gradekit-device={device}",
     ]
     if public_only:
         command.append("--gradekit-public-only")
+    if figures is not None:
+        command.append(f"--gradekit-figures={figures}")
     # Only our plugin (via conftest) and hypothesis: other installed pytest plugins cost start-up time.
     env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    env.pop(PROGRESS_FD, None)
+    passed: tuple[int, ...] = ()
+    if heavy != "none" and sys.stderr is not None and sys.stderr.isatty():
+        env[PROGRESS_FD] = str(sys.stderr.fileno())  # training progress bars on the grader's terminal
+        passed = (sys.stderr.fileno(),)
     return subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, errors="replace")
+                            stderr=subprocess.STDOUT, text=True, errors="replace", pass_fds=passed)
 
 
 def _read_stream(path: Path) -> dict[str, Any]:
@@ -82,8 +98,32 @@ def _read_stream(path: Path) -> dict[str, Any]:
     return found
 
 
+def _gated(checks: list[CheckResult], uses: dict[str, Any]) -> list[CheckResult]:
+    """Training checks count only once the graded functions they train with pass their core math.
+
+    The model trains next to the submission's code, which could swap in weights from elsewhere;
+    with its functions wrong that earns nothing here, and with them right it earns what honest
+    training would have. Functions not graded in this run do not gate.
+    """
+    by_target = {c.target: c for c in checks}
+    out = []
+    for check in checks:
+        wrong = [u for u in uses.get(check.target, ()) if u in by_target and check.heavy and check.ran
+                 and not all(f.outcome == "passed" for f in by_target[u].facets if f.core)]
+        if wrong:
+            why = (f"counts only once the functions it trains with pass their core checks; not yet: "
+                   f"{', '.join(wrong)}")
+            facets = tuple(FacetResult(f.name, f.public, "failed", why if f.outcome == "passed" else f"{f.message}; {why}",
+                                       f.weight, f.core) for f in check.facets)
+            check = CheckResult(check.target, check.max_points, check.public, facets, check.notes, check.heavy,
+                                check.figures)
+        out.append(check)
+    return out
+
+
 def grade(target: str, *, public_only: bool = False, only: tuple[str, ...] = (), backend: str = "sandbox",
-          call_timeout: float = 30.0, import_timeout: float = 60.0, assignment: str | None = None) -> Report:
+          call_timeout: float = 30.0, import_timeout: float = 60.0, assignment: str | None = None,
+          heavy: str | None = None, figures: Path | None = None, device: str = "auto") -> Report:
     """Grade ``target`` ('solutions', 'stubs', a folder or a zip) and return a ``Report``.
 
     Parameters
@@ -101,6 +141,13 @@ def grade(target: str, *, public_only: bool = False, only: tuple[str, ...] = (),
     assignment : str, optional
         Grade the units of this assignment (``grader assignments``), with its points and its
         handout's file names.
+    heavy : {'none', 'quick', 'full'}, optional
+        Size of the training checks; ``none`` reports them as not run. Default: the
+        assignment's ``heavy`` setting, else ``none``.
+    figures : Path, optional
+        Folder for the training checks' figures (PNG); none are drawn without it.
+    device : {'auto', 'cpu', 'cuda'}
+        Where training runs (auto: CUDA when torch sees a GPU).
 
     Raises
     ------
@@ -118,7 +165,10 @@ def grade(target: str, *, public_only: bool = False, only: tuple[str, ...] = (),
     folder = resolve(target)
     manifest = assignments.load(assignment) if assignment else None
     if manifest is not None:
-        only = tuple(t for t in manifest.units if course.by_target(t).selected_by(only))
+        declared = {c.target: c for c in [*course.checks(), *course.heavy_checks()]}
+        only = tuple(t for t in [*manifest.units, *manifest.heavy] if declared[t].selected_by(only))
+    if heavy is None:
+        heavy = manifest.heavy_level if manifest is not None else "none"
     start = time.perf_counter()
     notes = []
     with tempfile.TemporaryDirectory(prefix="gradekit-") as tmp:
@@ -127,7 +177,8 @@ def grade(target: str, *, public_only: bool = False, only: tuple[str, ...] = (),
         else:
             folder_to_grade = folder
         results = Path(tmp) / "facets.jsonl"
-        child = _child(folder_to_grade, results, public_only, only, backend, call_timeout, import_timeout)
+        child = _child(folder_to_grade, results, public_only, only, backend, call_timeout, import_timeout,
+                       heavy, figures, device)
         try:
             output, _ = child.communicate(timeout=CHILD_TIMEOUT)
         except subprocess.TimeoutExpired:
@@ -146,12 +197,18 @@ def grade(target: str, *, public_only: bool = False, only: tuple[str, ...] = (),
     for check in stream["catalogue"] or _declared(public_only, only):
         found = []
         for facet in check["facets"]:
-            got = stream["outcomes"].get(facet["id"], {"outcome": "missing", "message": "not run: grading stopped before it"})
-            found.append(FacetResult(facet["name"], facet["public"], got["outcome"], printable(got["message"]),
+            unreached = ({"outcome": "not-run", "message": f"not run (heavy={heavy})"} if check.get("heavy") and heavy == "none"
+                         else {"outcome": "missing", "message": "not run: grading stopped before it"})
+            got = stream["outcomes"].get(facet["id"], unreached)
+            message = got.get("verdict") or got["message"] if got["outcome"] == "passed" else got["message"]
+            found.append(FacetResult(facet["name"], facet["public"], got["outcome"], printable(message or ""),
                                      facet["weight"], facet["core"]))
-        points = manifest.units[check["target"]] if manifest is not None else check["points"]
+        drawn = {str(p) for f in check["facets"] for p in stream["outcomes"].get(f["id"], {}).get("figures", ())}
+        points = ({**manifest.units, **manifest.heavy}[check["target"]] if manifest is not None else check["points"])
         checks.append(CheckResult(check["target"], points, check["public"], tuple(found),
-                                  tuple(printable(n) for n in check.get("notes", ()))))
+                                  tuple(printable(n) for n in check.get("notes", ())), check.get("heavy", False),
+                                  tuple(sorted(drawn))))
+    checks = _gated(checks, {c["target"]: c.get("uses", ()) for c in stream["catalogue"] or ()})
     label = target if target in NAMED else folder.name
     if manifest is not None:
         label += f" ({manifest.name})"

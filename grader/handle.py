@@ -50,8 +50,10 @@ class Implementation(Protocol):
     def call(self, target: str, /, *args: Any, **kwargs: Any) -> Any:
         """Call ``topic.function`` with plain arguments; return a plain copy of its result."""
 
-    def scenario(self, name: str, /, target: str, **inputs: Any) -> Any:
-        """Run a named grader scenario (:func:`grader.scenarios.find`) against ``target``; return its plain result."""
+    def scenario(self, name: str, /, target: str, *, time_limit: float | None = None, **inputs: Any) -> Any:
+        """Run a named grader scenario (:func:`grader.scenarios.find`) against ``target``; return its plain result.
+
+        ``time_limit`` (seconds) replaces the per-call limit, for training runs."""
 
     def describe(self) -> str | None:
         """How the code runs, said once in the report's notes (``None``: nothing to say)."""
@@ -214,7 +216,8 @@ class LocalImplementation:
         args, kwargs = clone(args), clone(kwargs)  # the implementation never touches our copies
         return self._returned(target, self._invoke(target, fn, *args, **kwargs))
 
-    def scenario(self, name: str, /, target: str, **inputs: Any) -> Any:
+    def scenario(self, name: str, /, target: str, *, time_limit: float | None = None, **inputs: Any) -> Any:
+        # in-process runs trusted code only (the suite, benchmarks): no limit to enforce
         self._resolve(target)  # report a missing module or bad signature before the scenario runs
         from grader.plain import clone
         from grader.scenarios import find

@@ -35,11 +35,12 @@ ROOT = LAYOUT.root
 
 def visible() -> list[Path]:
     """The only parts of this repository a worker may read: the engine, the provided code, and
-    of the course content only what runs next to a submission (never the checks)."""
+    of the course content only what runs next to a submission: scenarios and training loops,
+    never the checks."""
     course = LAYOUT.course
     return [LAYOUT.engine, LAYOUT.stubs, course / "__init__.py",
             *sorted(p for p in course.glob("*/*.py")
-                    if p.name in ("__init__.py", "scenarios.py") and not p.is_relative_to(LAYOUT.solutions))]
+                    if p.name in ("__init__.py", "scenarios.py", "training.py") and not p.is_relative_to(LAYOUT.solutions))]
 
 UID_RANGE = range(61000, 61064)
 LEVELS = ("full", "no-bubblewrap", "none")  # GRADEKIT_ISOLATION, to test the fallbacks

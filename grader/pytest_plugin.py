@@ -20,6 +20,10 @@ ONLY = "--gradekit-only"
 BACKEND = "--gradekit-backend"
 CALL_TIMEOUT = "--gradekit-call-timeout"
 IMPORT_TIMEOUT = "--gradekit-import-timeout"
+HEAVY = "--gradekit-heavy"
+FIGURES = "--gradekit-figures"
+DEVICE = "--gradekit-device"
+PROGRESS_FD = "GRADEKIT_PROGRESS_FD"  # a terminal the grader hands its child for progress bars
 BACKENDS = ("sandbox", "in-process")
 PROFILE = "gradekit"
 _recorder_key = pytest.StashKey["Recorder"]()
@@ -40,6 +44,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="wall-clock limit of importing one module of the sandboxed target (default: 60)")
     group.addoption(ONLY, default="", metavar="NAMES",
                     help="comma-separated topics or topic.function names to grade (default: all)")
+    group.addoption(HEAVY, choices=("none", "quick", "full"), default="none",
+                    help="train the training checks at this size; 'none' records them as not run (default)")
+    group.addoption(FIGURES, metavar="DIR", help="save the training checks' figures (PNG) under DIR")
+    group.addoption(DEVICE, choices=("auto", "cpu", "cuda"), default="auto",
+                    help="where training runs: CUDA when torch sees a GPU (auto, the default), or as given")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -144,14 +153,30 @@ def reference(pytestconfig: pytest.Config):
     return LocalImplementation(NAMED["solutions"], label="reference")
 
 
+@pytest.fixture(scope="session")
+def training(pytestconfig: pytest.Config):
+    """The session's training runs (:class:`grader.heavy.Training`) at the ``--gradekit-heavy`` level."""
+    from grader.heavy import Training
+
+    figures = pytestconfig.getoption(FIGURES)
+    progress = None
+    if os.environ.get(PROGRESS_FD, "").isdigit():
+        progress = open(int(os.environ[PROGRESS_FD]), "w", closefd=False)  # noqa: SIM115 - the session's
+    return Training(pytestconfig.getoption(HEAVY), Path(figures) if figures else None,
+                    pytestconfig.getoption(DEVICE), progress)
+
+
 def classify(excinfo: pytest.ExceptionInfo | None) -> tuple[str, str]:
     """(outcome, message) of a facet from the exception it raised, if any."""
     from grader.facets import CheckFailure
     from grader.handle import SubmissionError
+    from grader.heavy import NotRun
 
     if excinfo is None:
         return "passed", ""
     err = excinfo.value
+    if isinstance(err, NotRun):
+        return "not-run", str(err)
     notes = [n for n in getattr(err, "__notes__", []) if n.startswith("Falsifying")]
     if isinstance(err, (CheckFailure, SubmissionError)):
         return "failed", "\n".join([str(err), *notes])
@@ -183,10 +208,10 @@ class Recorder:
         from grader.handle import signature_note
         from grader.target import resolve
 
-        selected = catalogue(list(course.checks()), public_only=self.config.getoption(PUBLIC_ONLY), only=only(self.config))
+        selected = catalogue([*course.checks(), *course.heavy_checks()], public_only=self.config.getoption(PUBLIC_ONLY), only=only(self.config))
         folder = resolve(self.config.getoption(TARGET))
         for check in selected:
-            note = signature_note(folder, check["target"])
+            note = None if check["heavy"] else signature_note(folder, check["target"])
             check["notes"] = [note] if note else []
         self._line({"catalogue": selected})
 
@@ -198,7 +223,9 @@ class Recorder:
         if facet is None or (call.when != "call" and not report.failed and not report.skipped):
             return
         result, message = classify(call.excinfo)
-        self._line({"facet": facet.id, "outcome": result, "message": message, "seconds": round(call.duration, 4)})
+        line = {"facet": facet.id, "outcome": result, "message": message, "seconds": round(call.duration, 4)}
+        line.update((key, value) for key, value in report.user_properties if key in ("verdict", "figures"))
+        self._line(line)
 
     def pytest_sessionfinish(self, exitstatus: int) -> None:
         self.exitstatus = int(exitstatus)

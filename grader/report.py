@@ -4,19 +4,21 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from grader.named import Named
+
 
 @dataclass(frozen=True)
 class FacetResult:
     name: str
     public: bool
-    outcome: str  # passed | failed | error | skipped | missing
+    outcome: str  # passed | failed | error | skipped | missing | not-run (a training check at --heavy none)
     message: str = ""
     weight: float = 1.0  # share of the check's points, as declared
     core: bool = True  # a clause (core=False) counts only when some core facet passed
 
 
 @dataclass(frozen=True)
-class CheckResult:
+class CheckResult(Named):
     """One graded function: its points follow the declared weights of the facets that passed.
 
     Clauses count only when some core facet passed. When hidden facets are left out (a
@@ -28,14 +30,14 @@ class CheckResult:
     public: bool
     facets: tuple[FacetResult, ...]
     notes: tuple[str, ...] = ()  # about the function as a whole, e.g. its default values
+    heavy: bool = False  # a training check: its facets are criteria, their messages verdicts
+    figures: tuple[str, ...] = ()  # PNG paths a training check drew
 
     @property
-    def topic(self) -> str:
-        return self.target.partition(".")[0]
+    def ran(self) -> bool:
+        """False for a training check left out at this ``--heavy`` level: it counts in no total."""
+        return any(f.outcome != "not-run" for f in self.facets)
 
-    @property
-    def function(self) -> str:
-        return self.target.partition(".")[2]
 
     @property
     def passed(self) -> bool:
@@ -59,9 +61,15 @@ class CheckResult:
         # rounded: shares such as 0.35 + 0.05 + 0.25 + 0.35 must give the full points exactly
         return round(sum(self.facet_points(f) for f in self.facets if self.counts(f)), 9)
 
+    def verdicts(self) -> list[str]:
+        """A training check's criteria that passed, each with its metric and threshold."""
+        return [f"{f.name}: passed: {f.message}" for f in self.facets if self.heavy and self.counts(f) and f.message]
+
     def failures(self, *, reveal_hidden: bool = True) -> list[str]:
         """One line per facet that earned nothing, with the points it was worth; hidden ones
-        say only that they failed unless revealed."""
+        say only that they failed unless revealed. A training check that did not run has none."""
+        if not self.ran:
+            return []
         lines = []
         for f in self.facets:
             if self.counts(f):
@@ -86,11 +94,15 @@ class Report:
 
     @property
     def points(self) -> float:
-        return sum(c.points for c in self.checks)
+        return sum(c.points for c in self.checks if c.ran)
 
     @property
     def max_points(self) -> float:
-        return sum(c.max_points for c in self.checks)
+        return sum(c.max_points for c in self.checks if c.ran)
+
+    @property
+    def not_run(self) -> list[CheckResult]:
+        return [c for c in self.checks if not c.ran]
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)

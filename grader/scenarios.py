@@ -109,12 +109,18 @@ GENERIC: dict[str, Callable[..., Any]] = {"call_with": call_with, "grad_of_weigh
 
 def find(name: str, target: str) -> Callable[..., Any]:
     """The scenario ``name`` for ``target``: a generic one, or a public function of its topic's
-    ``course/<topic>/scenarios.py``."""
+    ``course/<topic>/scenarios.py`` or (training loops of heavy checks) ``training.py``."""
     if name in GENERIC:
         return GENERIC[name]
     topic = target.partition(".")[0]
-    module = importlib.import_module(f"course.{topic}.scenarios")
-    found = getattr(module, name, None)
-    if name.startswith("_") or not callable(found) or getattr(found, "__module__", None) != module.__name__:
-        raise KeyError(f"course/{topic}/scenarios.py defines no scenario {name!r}")
-    return found
+    for kind in ("scenarios", "training"):
+        try:
+            module = importlib.import_module(f"course.{topic}.{kind}")
+        except ModuleNotFoundError as err:
+            if err.name != f"course.{topic}.{kind}":
+                raise
+            continue
+        found = getattr(module, name, None)
+        if not name.startswith("_") and callable(found) and getattr(found, "__module__", None) == module.__name__:
+            return found
+    raise KeyError(f"course/{topic}/scenarios.py and training.py define no scenario {name!r}")

@@ -68,6 +68,12 @@ def grads(value: torch.Tensor, params: dict[str, torch.Tensor]) -> dict[str, tor
     return {k: (torch.zeros_like(v) if g is None else g) for (k, v), g in zip(params.items(), found)}
 
 
+def _fake(noise: torch.Tensor, theta: dict[str, torch.Tensor]) -> torch.Tensor:
+    """z W (+ b): the Dirac game's generator has no bias."""
+    out = noise @ theta["weight"]
+    return out + theta["bias"] if "bias" in theta else out
+
+
 def train_trajectory(config: dict[str, Any], critic0, generator0, test0, real, noises, lr, steps, momentum=0.0,
                      generator_batch_first: bool = False) -> dict[str, list]:
     """The reference trajectory of ``make_train_step``, replayed as SGD updates with momentum.
@@ -94,10 +100,10 @@ def train_trajectory(config: dict[str, Any], critic0, generator0, test0, real, n
         if generator_batch_first:
             order = order[1:] + order[:1]
         for i in range(iters):  # 1) critic steps: fresh real batch, fresh fake without gradient
-            p, q = real[order[i] % len(real)], (noises[k % len(noises)] @ theta["weight"] + theta["bias"]).detach()
+            p, q = real[order[i] % len(real)], _fake(noises[k % len(noises)], theta).detach()
             k += 1
             psi = sgd(psi, grads(critic_loss(loss_type, reg_type, reg_cf, psi, p, q), psi), "critic", lr[0])
-        p, q = real[order[-1] % len(real)], noises[k % len(noises)] @ theta["weight"] + theta["bias"]
+        p, q = real[order[-1] % len(real)], _fake(noises[k % len(noises)], theta)
         r, k = r + iters + 1, k + 1
         metric = divergence(loss_type, critic(psi, p), critic(psi, q))  # 2) the generator's step
         theta = sgd(theta, grads(metric, theta), "generator", lr[1])

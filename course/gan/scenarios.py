@@ -99,13 +99,15 @@ def gan_ema(
 class _Generator(torch.nn.Module):
     """generator() = z_k W + bias for the k-th noise batch; records calls and where grads arrive."""
 
-    def __init__(self, weight: torch.Tensor, bias: torch.Tensor, noises: list[torch.Tensor]):
+    def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None, noises: list[torch.Tensor]):
         super().__init__()
-        self.weight, self.bias = torch.nn.Parameter(weight.clone()), torch.nn.Parameter(bias.clone())
+        self.weight = torch.nn.Parameter(weight.clone())
+        self.bias = None if bias is None else torch.nn.Parameter(bias.clone())  # the Dirac game has none
         self.noises, self.calls, self.grad_reached = noises, 0, []
 
     def forward(self) -> torch.Tensor:
-        out = self.noises[self.calls % len(self.noises)] @ self.weight + self.bias  # (N, D)
+        out = self.noises[self.calls % len(self.noises)] @ self.weight  # (N, D)
+        out = out if self.bias is None else out + self.bias
         if out.requires_grad:
             out.register_hook(lambda g, k=self.calls: self.grad_reached.append(k))
         self.calls += 1

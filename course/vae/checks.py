@@ -86,7 +86,8 @@ kl_gaussian_gaussian_analytic = Check(
         {**_q, "mu_p": 0.0, "logvar_p": 0.0},  # Python numbers
         {**_q, "mu_p": torch.tensor(0.5), "logvar_p": torch.tensor(-0.2)},  # 0-d tensors
     ), weight=0.1),),
-    kills=("q_and_p_swapped", "missing_half", "missing_minus_one", "multiplies_by_var_p", "mean_over_dims"),
+    kills=("q_and_p_swapped", "missing_half", "missing_minus_one", "multiplies_by_var_p", "mean_over_dims",
+           "sign_flip"),
 )
 
 

@@ -105,16 +105,22 @@ class SandboxImplementation:
     def call(self, target: str, /, *args: Any, **kwargs: Any) -> Any:
         return self._run(target, {"op": "call", "target": target, "args": list(args), "kwargs": kwargs})
 
-    def scenario(self, name: str, /, target: str, **inputs: Any) -> Any:
-        return self._run(target, {"op": "scenario", "name": name, "target": target, "inputs": inputs})
+    def scenario(self, name: str, /, target: str, *, time_limit: float | None = None, **inputs: Any) -> Any:
+        message = {"op": "scenario", "name": name, "target": target, "inputs": inputs}
+        if time_limit is None:
+            return self._run(target, message)
+        # a training run: its own budget, and a timeout or crash there costs only that run
+        return self._run(target, message, key=f"{name} ({target})", timeout=time_limit)
 
-    def _run(self, target: str, message: dict[str, Any]) -> Any:
+    def _run(self, target: str, message: dict[str, Any], key: str | None = None, timeout: float | None = None) -> Any:
         topic = target.partition(".")[0]
         self._preflight(target)
         if topic not in self.worker.loaded:
             self._request(topic, {"op": "load", "topic": topic})
             self.worker.loaded.add(topic)
-        reply = self._request(target, message)
+        if key is not None and key in self._failed:
+            raise SubmissionError(self._failed[key])
+        reply = self._request(key or target, message, timeout)
         return reply["ok"]
 
     def _preflight(self, target: str) -> None:
@@ -135,11 +141,12 @@ class SandboxImplementation:
         if self._signatures[target] is not None:
             raise self._signatures[target]
 
-    def _request(self, key: str, message: dict[str, Any]) -> dict[str, Any]:
-        """One request on behalf of ``key`` (a topic while loading, else a target)."""
+    def _request(self, key: str, message: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
+        """One request on behalf of ``key`` (a topic while loading, else a target or a training run)."""
         what = f"importing {key}.py" if message["op"] == "load" else key
         try:
-            timeout = self.limits.import_timeout if message["op"] == "load" else self.limits.call_timeout
+            if timeout is None:
+                timeout = self.limits.import_timeout if message["op"] == "load" else self.limits.call_timeout
             reply = self.worker.request(message, timeout)
         except WorkerLost as lost:
             self._crashes[key] += 1

@@ -128,6 +128,11 @@ def _(mu_q, logvar_q, mu_p, logvar_p):
     return _kl(mu_q, logvar_q, mu_p, logvar_p, reduce="mean")
 
 
+@mutant(KLA, "sign_flip")
+def _(mu_q, logvar_q, mu_p, logvar_p):
+    return -_kl(mu_q, logvar_q, mu_p, logvar_p)
+
+
 def _kl_mc(mu_q, logvar_q, mu_p, logvar_p, S, *, eps_shape=None, std_scale=0.5, sign=1.0, reduce="mean", from_p=False):
     mu_q, logvar_q = _flat(mu_q), _flat(logvar_q)
     B, D = mu_q.shape

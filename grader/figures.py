@@ -1,0 +1,73 @@
+"""Figures of the training checks, saved as PNG (matplotlib, no display needed).
+
+Small drawing helpers that topics compose; each returns the path it wrote.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: never a window, never a display server
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    _pyplot().close(fig)
+    return path
+
+
+def image_grid(images: torch.Tensor, path: Path, title: str, side: int = 28) -> Path:
+    """Square images ``(N, side*side)`` in values [0, 1], as a grid of about sqrt(N) columns."""
+    plt = _pyplot()
+    flat = images.detach().float().cpu().reshape(-1, side, side).clamp(0, 1).numpy()
+    cols = math.ceil(math.sqrt(len(flat)))
+    rows = math.ceil(len(flat) / cols)
+    canvas = np.ones((rows * (side + 2), cols * (side + 2)))
+    for i, image in enumerate(flat):
+        r, c = divmod(i, cols)
+        canvas[r * (side + 2) + 1: r * (side + 2) + 1 + side, c * (side + 2) + 1: c * (side + 2) + 1 + side] = image
+    fig, ax = plt.subplots(figsize=(cols * 0.5 + 1, rows * 0.5 + 1))
+    ax.imshow(canvas, cmap="gray", vmin=0, vmax=1)
+    ax.set_axis_off()
+    ax.set_title(title, fontsize=9)
+    return _save(fig, path)
+
+
+def line_plot(values: torch.Tensor | Sequence[float], path: Path, title: str, xlabel: str,
+              series: dict[str, Sequence[float]] | None = None) -> Path:
+    """One curve (or several named ones in ``series``) against its index."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5, 3))
+    for label, curve in (series or {title: values}).items():
+        ax.plot(np.asarray(torch.as_tensor(curve, dtype=torch.float64)), label=label, linewidth=0.8)
+    if series:
+        ax.legend(fontsize=7)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title, fontsize=9)
+    return _save(fig, path)
+
+
+def density_panels(panels: dict[str, np.ndarray], extent: tuple[float, float, float, float], path: Path,
+                   title: str) -> Path:
+    """Densities on a grid (``{name: (ny, nx) array}``), side by side."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(panels), figsize=(3 * len(panels), 3), squeeze=False)
+    for ax, (name, values) in zip(axes[0], panels.items()):
+        ax.imshow(values, origin="lower", extent=extent, cmap="viridis", aspect="auto")
+        ax.set_title(name, fontsize=8)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle(title, fontsize=9)
+    return _save(fig, path)
