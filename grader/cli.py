@@ -51,6 +51,9 @@ def assignments() -> None:
         click.echo(f"{name}: {found.title}")
         click.echo(f"  {found.graded_points:g} of {found.total:g} points graded: "
                    f"{', '.join(f'{u} ({p:g})' for u, p in found.units.items()) or 'none yet'}")
+        if found.heavy:
+            click.echo(f"  training checks (--heavy quick|full; default {found.heavy_level}): "
+                       f"{', '.join(f'{u} ({p:g})' for u, p in found.heavy.items())}")
         if found.pending:
             click.echo(f"  pending, topics not built yet ({sum(found.pending.values()):g} points): "
                        f"{', '.join(found.pending)}")
