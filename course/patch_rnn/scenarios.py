@@ -24,8 +24,9 @@ def _run(model: torch.nn.Module, *args: Any) -> dict[str, Any]:
 def patch_lstm_probe(
     resolve: Resolve, target: str, init: dict[str, Any], seq: torch.Tensor, split: int, row: int, step: int, seed: int
 ) -> dict[str, Any]:
-    """Build the model (seeded), run ``seq`` whole, in two parts passing the state on, and with
-    ``seq[row, step]`` changed; record which parameters a loss on the outputs reaches."""
+    """Build the model (seeded) and record which parameters a loss on its outputs reaches; then, in
+    eval mode, run ``seq`` whole, in two parts passing the state on, with ``seq[row, step]`` changed
+    and scaled up."""
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         model = instantiate(resolve, target, init)
@@ -35,6 +36,7 @@ def patch_lstm_probe(
     if "Y" in trained and trained["Y"].requires_grad:
         found = torch.autograd.grad(trained["Y"].sum(), [p for _, p in params], allow_unused=True)
         out["untrained"] = [name for (name, _), g in zip(params, found) if g is None]
+    model.eval()  # dropout between LSTM layers is the student's choice: off for the runs compared below
     with torch.no_grad():  # every run compared below takes the same path (autograd off)
         out["whole"] = _run(model, seq)
         out["first"] = _run(model, seq[:, :split])

@@ -85,11 +85,11 @@ class _(nn.Module):
         return torch.sigmoid(self.fc(h)).transpose(0, 1), (hn, cn)
 
 
-@alternate(LS, "two_layer_head")
+@alternate(LS, "dropout_and_two_layer_head")
 class _(nn.Module):
     def __init__(self, hidden=64, layers=2):
         super().__init__()
-        self.lstm = nn.LSTM(49, hidden, layers, batch_first=True)
+        self.lstm = nn.LSTM(49, hidden, layers, batch_first=True, dropout=0.2)
         self.head = nn.Sequential(nn.Linear(hidden, 128), nn.ReLU(), nn.Linear(128, 49))
 
     def forward(self, seq, state=None):
