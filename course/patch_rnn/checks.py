@@ -13,7 +13,7 @@ from grader.plain import summarize
 from course.strategies import dtypes, seeded
 
 F64 = torch.float64
-_EXACT = Tol(atol=0.0, rtol=0.0)  # moving pixels about rounds nothing
+_EXACT = Tol(atol=1e-12, rtol=0.0)  # moving pixels rounds nothing; not 0, so that tolerance_spread.py can divide
 
 # -- patches ----------------------------------------------------------------------------------------
 
