@@ -8,12 +8,12 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from scipy.special import expit, softmax
+from scipy.special import softmax
 
 from grader.check import Check, Claim, Example, Raises, Tol
 from grader.facets import CheckFailure, expect_close
 from grader.plain import summarize
-from grader.scenarios import random_affine_layers
+from course.linear.network import CLASSES, PIXELS, PROBS_TOL, expect_network, probe
 from course.strategies import args, dtypes, floats, seeded, tensor
 
 F64 = torch.float64
@@ -90,97 +90,22 @@ autograd_gradient = Check(
 
 # -- classifiers, driven with our weights ------------------------------------------------------
 
-PIXELS, CLASSES = 784, 10
-_PROBS_TOL = Tol(atol=1e-5, rtol=1e-4)  # float32 models against float64 math on the same weights
-_GRADS_TOL = Tol(atol=1e-5, rtol=1e-3)
-
-# each activation and its derivative, for the forward pass and for backpropagation by hand
-_ACTIVATIONS = {
-    "sigmoid": (expit, lambda z: expit(z) * (1 - expit(z))),
-    "relu": (lambda z: np.maximum(z, 0), lambda z: (z > 0).astype(float)),
-    "tanh": (np.tanh, lambda z: 1 - np.tanh(z) ** 2),
-    "softplus": (lambda z: np.logaddexp(0, z), expit),
-    "elu": (lambda z: np.where(z > 0, z, np.expm1(np.minimum(z, 0))), lambda z: np.where(z > 0, 1.0, np.exp(np.minimum(z, 0)))),
-    "linear": (lambda z: z, np.ones_like),
-}
-
-
-def _network(x: np.ndarray, layers: list, activation: str, weight: np.ndarray) -> tuple[np.ndarray, dict]:
-    """softmax(act(x W1 + b1) W2 + b2) and the gradients of sum(weight * it), backpropagated by hand."""
-    act, slope = _ACTIVATIONS[activation]
-    inputs, pre = [x], []
-    for i, (W, b) in enumerate(layers):
-        pre.append(inputs[-1] @ W + b)
-        if i < len(layers) - 1:
-            inputs.append(act(pre[-1]))
-    p = softmax(pre[-1], axis=1)
-    delta = p * (weight - (p * weight).sum(1, keepdims=True))  # d/dlogits of sum(weight * softmax)
-    grads = {}
-    for i in reversed(range(len(layers))):
-        grads[f"layer {i} weight"], grads[f"layer {i} bias"] = inputs[i].T @ delta, delta.sum(0)
-        if i:
-            delta = (delta @ layers[i][0].T) * slope(pre[i - 1])
-    return p, grads
-
-
-def _oriented(got: torch.Tensor, want: np.ndarray) -> torch.Tensor:
-    """A parameter's gradient in our orientation: (out, in) weights transposed, (1, out) biases flattened."""
-    if tuple(got.shape) != want.shape and got.ndim == 2 and tuple(got.shape[::-1]) == want.shape:
-        return got.T
-    return got.reshape(want.shape) if got.numel() == want.size else got
-
-
-def _call(f, init: dict) -> str:
-    return f"{f.target.partition('.')[2]}({', '.join(f'{k}={v!r}' for k, v in init.items())})"
-
-
-def _probe(f, init: dict, sizes: list[int], seed: int, *, shift: float = 0.0) -> tuple[dict, dict, np.ndarray, list]:
-    """Drive ``f``'s class with our layers; fail unless each of its parameters took one of them."""
-    layers = random_affine_layers(sizes, seed, gains=[3.0] * (len(sizes) - 1))
-    layers[-1] = (layers[-1][0], layers[-1][1] + shift)
-    g = seeded(seed)
-    x, weight = torch.rand(6, PIXELS, generator=g), torch.randn(6, CLASSES, generator=g)
-    out = f.scenario("classifier_probe", init=init, layers=[list(layer) for layer in layers], x=x, weight=weight)
-    wanted = {f"layer {i} {kind}" for i in range(len(layers)) for kind in ("weight", "bias")}
-    if sorted(out["slots"].values()) != sorted(wanted):
-        shapes = ", ".join(f"{name} {tuple(t.shape)}" for name, t in out["initial"].items()) or "none"
-        expected = "; ".join(f"a weight ({a}, {b}) or ({b}, {a}) and a bias ({b},)" for a, b in zip(sizes, sizes[1:]))
-        raise CheckFailure(f"{_call(f, init)}: its parameters are {shapes}; expected exactly {expected}, as "
-                           "nn.Parameters registered on the module")
-    loaded = [(W.float().double().numpy(), b.float().double().numpy()) for W, b in layers]  # as the model holds them
-    return out, {"x": x}, weight.double().numpy(), loaded
-
-
-def _expect_network(f, init: dict, sizes: list[int], activation: str, seed: int) -> None:
-    out, shown, weight, loaded = _probe(f, init, sizes, seed)
-    probs, grads = _network(shown["x"].double().numpy(), loaded, activation, weight)
-    what = f"{_call(f, init)} with our weights"
-    expect_close(f.target, out["probs"], probs, shown, tol=_PROBS_TOL, what=f"{what}: the probabilities")
-    for label, want in grads.items():
-        got = out["grads"].get(label)
-        if got is None:
-            raise CheckFailure(f"{what}: no gradient reaches the parameter holding {label}; compute the output "
-                               "from the nn.Parameters with differentiable torch operations")
-        expect_close(f.target, _oriented(got, want), want, shown, tol=_GRADS_TOL,
-                     what=f"{what}: d sum(w * probabilities) / d ({label}), against backpropagation by hand")
-
-
 def _softmax_of_affine(f) -> None:
-    _expect_network(f, {}, [PIXELS, CLASSES], "linear", seed=31)
+    expect_network(f, {}, [PIXELS, CLASSES], "linear", seed=31)
 
 
 def _zero_initialised(f) -> None:
-    out, shown, _, _ = _probe(f, {}, [PIXELS, CLASSES], seed=32)
+    out, shown, _, _ = probe(f, {}, [PIXELS, CLASSES], seed=32)
     nonzero = [name for name, t in out["initial"].items() if bool(t.abs().max() > 0)]
     if nonzero:
         raise CheckFailure(f"LogisticRegression(): {', '.join(nonzero)} start nonzero; the handout initialises "
                            "the weight and the bias to zero")
-    expect_close(f.target, out["initial_probs"], np.full((6, CLASSES), 0.1), shown, tol=_PROBS_TOL,
+    expect_close(f.target, out["initial_probs"], np.full((6, CLASSES), 0.1), shown, tol=PROBS_TOL,
                  what="LogisticRegression() before training: all-zero parameters give 1/10 for every class")
 
 
 def _named_weight_and_bias(f) -> None:
-    out, _, _, _ = _probe(f, {}, [PIXELS, CLASSES], seed=33)
+    out, _, _, _ = probe(f, {}, [PIXELS, CLASSES], seed=33)
     shapes = {name: tuple(t.shape) for name, t in out["initial"].items()}
     if shapes != {"weight": (PIXELS, CLASSES), "bias": (CLASSES,)}:
         raise CheckFailure(f"LogisticRegression() holds {shapes}; the handout names them weight (784, 10) and bias (10,)")
@@ -188,7 +113,7 @@ def _named_weight_and_bias(f) -> None:
 
 def _stable_for_large_logits(f) -> None:
     for shift in (200.0, -200.0):  # float32 exp overflows to inf, or underflows to 0, without the max shift
-        out, shown, _, loaded = _probe(f, {}, [PIXELS, CLASSES], seed=34, shift=shift)
+        out, shown, _, loaded = probe(f, {}, [PIXELS, CLASSES], seed=34, shift=shift)
         W, b = loaded[0]
         # float32 logits near 200 carry errors of ~1e-4 (addmm accumulates into the bias): a loose bound,
         # which an overflow (nan) misses all the same
@@ -197,10 +122,10 @@ def _stable_for_large_logits(f) -> None:
 
 
 def _flattens_images(f) -> None:
-    out, shown, _, loaded = _probe(f, {}, [PIXELS, CLASSES], seed=35)
+    out, shown, _, loaded = probe(f, {}, [PIXELS, CLASSES], seed=35)
     W, b = loaded[0]
     expect_close(f.target, out["probs_images"], softmax(shown["x"].double().numpy() @ W + b, axis=1), shown,
-                 tol=_PROBS_TOL, what="images given as (B, 1, 28, 28) are flattened to (B, 784)")
+                 tol=PROBS_TOL, what="images given as (B, 1, 28, 28) are flattened to (B, 784)")
 
 
 LogisticRegression = Check(
@@ -217,23 +142,23 @@ LogisticRegression = Check(
 
 
 def _sigmoid_network(f) -> None:
-    _expect_network(f, {"hidden": 7, "activation": "sigmoid"}, [PIXELS, 7, CLASSES], "sigmoid", seed=41)
+    expect_network(f, {"hidden": 7, "activation": "sigmoid"}, [PIXELS, 7, CLASSES], "sigmoid", seed=41)
 
 
 def _every_activation(f) -> None:
     for i, name in enumerate(("relu", "tanh", "softplus", "elu", "linear")):
-        _expect_network(f, {"hidden": 9, "activation": name}, [PIXELS, 9, CLASSES], name, seed=42 + i)
+        expect_network(f, {"hidden": 9, "activation": name}, [PIXELS, 9, CLASSES], name, seed=42 + i)
 
 
 def _raw_parameters(f) -> None:
-    out, _, _, _ = _probe(f, {"hidden": 7, "activation": "tanh"}, [PIXELS, 7, CLASSES], seed=48)
+    out, _, _, _ = probe(f, {"hidden": 7, "activation": "tanh"}, [PIXELS, 7, CLASSES], seed=48)
     if out["linear_modules"]:
         raise CheckFailure(f"FeedForwardNet(hidden=7, activation='tanh') holds {out['linear_modules']} nn.Linear "
                            "modules; the handout builds it from raw nn.Parameters (x @ W + b)")
 
 
 def _default_width_and_activation(f) -> None:
-    _expect_network(f, {}, [PIXELS, 128, CLASSES], "sigmoid", seed=49)
+    expect_network(f, {}, [PIXELS, 128, CLASSES], "sigmoid", seed=49)
 
 
 FeedForwardNet = Check(
