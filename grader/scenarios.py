@@ -10,6 +10,7 @@ The scenarios here serve every topic; a topic's own live in ``course/<topic>/sce
 """
 from __future__ import annotations
 
+import functools
 import importlib
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -102,6 +103,72 @@ class SGD:
 def parameters_of(module: torch.nn.Module) -> dict[str, torch.Tensor]:
     """A detached copy of ``module``'s parameters, by name."""
     return {name: t.detach().clone() for name, t in module.named_parameters()}
+
+
+# -- driving a submitted model with the grader's own weights ----------------------------------
+
+
+def instantiate(resolve: Resolve, target: str, init: dict[str, Any]) -> torch.nn.Module:
+    """``target(**init)`` for a graded class, refused unless it is a module.
+
+    Raises
+    ------
+    TypeError
+        When the call gives anything but an ``nn.Module``, with the call in the message.
+    """
+    model = resolve(target)(**init)
+    if not isinstance(model, torch.nn.Module):
+        name = target.partition(".")[2]
+        raise TypeError(f"{name}({', '.join(f'{k}={v!r}' for k, v in init.items())}) gave a "
+                        f"{type(model).__name__}, not an nn.Module")
+    return model
+
+
+Layers = list[tuple[torch.Tensor, torch.Tensor]]  # (weight (in, out), bias (out,)) per layer
+
+
+def random_affine_layers(sizes: list[int], seed: int, gains: list[float]) -> Layers:
+    """The affine layers of a chain ``sizes[0] -> sizes[1] -> ...``, drawn from ``seed`` in float64.
+
+    Weights are N(0, gain^2 / in) and biases N(0, 0.1^2): the same values on the trusted side,
+    which computes what a model loaded with them must return, and in the worker, which loads them.
+    The tensors are cached (drawing a large model's takes longer than running it): read them only.
+    """
+    return list(_affine_layers(tuple(sizes), seed, tuple(gains)))
+
+
+@functools.lru_cache(maxsize=8)
+def _affine_layers(sizes: tuple[int, ...], seed: int, gains: tuple[float, ...]) -> tuple:
+    g = torch.Generator().manual_seed(seed)
+    return tuple((torch.randn(a, b, generator=g, dtype=torch.float64) * gain / a**0.5,
+                  0.1 * torch.randn(b, generator=g, dtype=torch.float64))
+                 for a, b, gain in zip(sizes, sizes[1:], gains))
+
+
+def load_affine_layers(params: list[tuple[str, torch.Tensor]], layers: Layers) -> dict[str, str]:
+    """Copy each layer into the parameter that has its shape, whatever its name; return who got what.
+
+    A submission may store a weight as (in, out) for ``x @ W`` or as (out, in) like ``nn.Linear``,
+    and a bias as (out,) or (1, out): each is matched by shape, so choose layers whose sizes tell
+    them apart (in != out, no two layers alike). Returns ``{parameter name: "layer i weight" |
+    "layer i bias" | "unmatched"}``; the trusted side judges whether the architecture is right.
+    """
+    slots: dict[tuple[int, ...], list[tuple[str, torch.Tensor]]] = {}
+    for i, (weight, bias) in enumerate(layers):
+        for shape, value in ((tuple(weight.shape), weight), (tuple(weight.T.shape), weight.T)):
+            slots.setdefault(shape, []).append((f"layer {i} weight", value))
+        for shape in ((bias.shape[0],), (1, bias.shape[0])):
+            slots.setdefault(shape, []).append((f"layer {i} bias", bias.reshape(shape)))
+    found: dict[str, str] = {}
+    for name, param in params:
+        free = [(label, value) for label, value in slots.get(tuple(param.shape), []) if label not in found.values()]
+        if len(free) != 1:
+            found[name] = "unmatched"
+            continue
+        found[name] = free[0][0]
+        with torch.no_grad():
+            param.copy_(free[0][1].to(param.dtype))
+    return found
 
 
 GENERIC: dict[str, Callable[..., Any]] = {"call_with": call_with, "grad_of_weighted_sum": grad_of_weighted_sum}

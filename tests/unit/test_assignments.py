@@ -32,19 +32,19 @@ def manifests(tmp_path, monkeypatch):
     return write
 
 
-GOOD = 'title = "Demo"\ntotal = 3\n[units]\n"vae.log_mean_exp" = 2\n[pending]\n"linear.evaluate" = 1\n'
+GOOD = 'title = "Demo"\ntotal = 3\n[units]\n"vae.log_mean_exp" = 2\n[pending]\n"seq2seq.tokenize" = 1\n'
 
 
 def test_a_good_manifest(manifests) -> None:
     found = assignments.load(manifests(GOOD))
-    assert found.units == {"vae.log_mean_exp": 2.0} and found.pending == {"linear.evaluate": 1.0}
-    assert "linear.evaluate" in found.pending_note()
+    assert found.units == {"vae.log_mean_exp": 2.0} and found.pending == {"seq2seq.tokenize": 1.0}
+    assert "seq2seq.tokenize" in found.pending_note()
 
 
 @pytest.mark.parametrize("text, message", [
     (GOOD.replace("vae.log_mean_exp", "vae.log_mean_exq"), r"demo.toml:4: vae.log_mean_exq is graded here, but no topic declares it"),
     (GOOD.replace("total = 3", "total = 4"), r"demo.toml:2: the units add up to 3 points, but total = 4"),
-    (GOOD.replace('"linear.evaluate"', '"vae.reparameterize"'), r"demo.toml:6: vae.reparameterize is declared now"),
+    (GOOD.replace('"seq2seq.tokenize"', '"vae.reparameterize"'), r"demo.toml:6: vae.reparameterize is declared now"),
     (GOOD.replace("= 2", "= 0").replace("total = 3", "total = 1"), r"demo.toml:4: vae.log_mean_exp has 0 points"),
     (GOOD.replace("[units]", "[units"), r"demo.toml: .*line 3"),
 ])
@@ -66,6 +66,17 @@ def test_grading_an_assignment_takes_its_units_and_points(tmp_path) -> None:
                                        "--output", str(out)])
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text())
-    assert [t["name"] for t in data["tests"]] == ["vae.VAE_loss_function", "vae.reparameterize"]
-    assert data["score"] == sum(t["max_score"] for t in data["tests"]) == 4
-    assert "pending" in data["output"]
+    assert [t["name"] for t in data["tests"]] == [
+        "autoencoder.Autoencoder", "autoencoder.corrupt", "autoencoder.interpolate", "linear.closed_form_gradient",
+        "linear.autograd_gradient", "vae.VAE_loss_function", "vae.reparameterize"]
+    assert data["score"] == sum(t["max_score"] for t in data["tests"]) == 10
+
+
+def test_a_report_says_what_is_pending(manifests, tmp_path) -> None:
+    out = tmp_path / "r.json"
+    result = CliRunner().invoke(main, ["grade", "solutions", "--assignment", manifests(GOOD), "--format", "gradescope",
+                                       "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert [t["name"] for t in data["tests"]] == ["vae.log_mean_exp"] and data["score"] == 2
+    assert "pending" in data["output"] and "seq2seq.tokenize" in data["output"]
