@@ -90,25 +90,6 @@ def trace_df_dx(f: Callable[[Any, torch.Tensor], torch.Tensor], t: Any, x: torch
     raise NotImplementedError("trace_df_dx: replace this line with your implementation")
 
 
-class _Augmented(nn.Module):
-    """The dynamics of [x, a, k]: dx/dt = f, da/dt = -Tr(df/dx), dk/dt = -||f||^2.
-
-    Integrated from t = 1 (a = k = 0) down to t = 0, a and k end at +int_0^1 of Tr and ||f||^2.
-    """
-
-    def __init__(self, func: nn.Module):
-        super().__init__()
-        self.func = func
-
-    def forward(self, t: Any, state: torch.Tensor, args: Any = None) -> torch.Tensor:
-        x = state[:, :-2]  # (B, D)
-        with torch.enable_grad():
-            x = x if x.requires_grad else x.detach().requires_grad_(True)
-            dx = self.func(t, x)
-            trace = trace_df_dx(self.func, t, x)  # (B,)
-        return torch.cat([dx, -trace[:, None], -dx.pow(2).sum(dim=1, keepdim=True)], dim=1)
-
-
 class CNF(nn.Module):
     """A continuous normalizing flow: ``func`` (an :class:`ODEFunc`) integrated by torchdyn.
 
@@ -142,11 +123,6 @@ class CNF(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Data at t = 1 -> (z at t = 0, int Tr, int ||f||^2)."""
         raise NotImplementedError("forward: replace this line with your implementation")
-
-
-def _log_standard_normal(z: torch.Tensor) -> torch.Tensor:
-    """log N(z; 0, I) per row, with the 2 pi constant; (B, D) -> (B,)."""
-    return -0.5 * (z.shape[1] * math.log(2 * math.pi) + z.pow(2).sum(dim=1))
 
 
 def cnf_nll(model: nn.Module, x: torch.Tensor) -> torch.Tensor:

@@ -104,25 +104,6 @@ def trace_df_dx(f: Callable[[Any, torch.Tensor], torch.Tensor], t: Any, x: torch
     # END SOLUTION
 
 
-class _Augmented(nn.Module):
-    """The dynamics of [x, a, k]: dx/dt = f, da/dt = -Tr(df/dx), dk/dt = -||f||^2.
-
-    Integrated from t = 1 (a = k = 0) down to t = 0, a and k end at +int_0^1 of Tr and ||f||^2.
-    """
-
-    def __init__(self, func: nn.Module):
-        super().__init__()
-        self.func = func
-
-    def forward(self, t: Any, state: torch.Tensor, args: Any = None) -> torch.Tensor:
-        x = state[:, :-2]  # (B, D)
-        with torch.enable_grad():
-            x = x if x.requires_grad else x.detach().requires_grad_(True)
-            dx = self.func(t, x)
-            trace = trace_df_dx(self.func, t, x)  # (B,)
-        return torch.cat([dx, -trace[:, None], -dx.pow(2).sum(dim=1, keepdim=True)], dim=1)
-
-
 class CNF(nn.Module):
     """A continuous normalizing flow: ``func`` (an :class:`ODEFunc`) integrated by torchdyn.
 
@@ -153,23 +134,27 @@ class CNF(nn.Module):
         super().__init__()
         # BEGIN SOLUTION
         self.func = ODEFunc(dim, hidden)
-        self.ode = NeuralODE(_Augmented(self.func), solver="dopri5", atol=1e-5, rtol=1e-5, sensitivity="autograd",
-                             return_t_eval=False)
         # END SOLUTION
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Data at t = 1 -> (z at t = 0, int Tr, int ||f||^2)."""
         # BEGIN SOLUTION
+        def dynamics(t: Any, state: torch.Tensor, args: Any = None) -> torch.Tensor:
+            # d/dt [x, a, k] = [f, -Tr, -||f||^2]: from a = k = 0 at t = 1 down to t = 0, a and k end at +int_0^1
+            y = state[:, :-2]  # (B, D)
+            with torch.enable_grad():
+                y = y if y.requires_grad else y.detach().requires_grad_(True)
+                dy = self.func(t, y)
+                trace = trace_df_dx(self.func, t, y)  # (B,)
+            return torch.cat([dy, -trace[:, None], -dy.pow(2).sum(dim=1, keepdim=True)], dim=1)
+
+        ode = NeuralODE(dynamics, solver="dopri5", atol=1e-5, rtol=1e-5, sensitivity="autograd", return_t_eval=False,
+                        optimizable_params=self.func.parameters())
         state = torch.cat([x, x.new_zeros(x.shape[0], 2)], dim=1)  # (B, D + 2)
         t_span = torch.tensor([1.0, 0.0], dtype=x.dtype, device=x.device)  # data -> base
-        end = self.ode(state, t_span)[-1]  # (B, D + 2) at t = 0
+        end = ode(state, t_span)[-1]  # (B, D + 2) at t = 0
         return end[:, :-2], end[:, -2], end[:, -1]
         # END SOLUTION
-
-
-def _log_standard_normal(z: torch.Tensor) -> torch.Tensor:
-    """log N(z; 0, I) per row, with the 2 pi constant; (B, D) -> (B,)."""
-    return -0.5 * (z.shape[1] * math.log(2 * math.pi) + z.pow(2).sum(dim=1))
 
 
 def cnf_nll(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -198,7 +183,8 @@ def cnf_nll(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """
     # BEGIN SOLUTION
     z, delta_logp, _ = model(x)
-    return -(_log_standard_normal(z) - delta_logp)
+    log_base = -0.5 * (z.shape[1] * math.log(2 * math.pi) + z.pow(2).sum(dim=1))  # log N(z; 0, I), (B,)
+    return -(log_base - delta_logp)
     # END SOLUTION
 
 
