@@ -12,8 +12,8 @@ Conventions for every function here:
   tensor;
 - data live at t = 1 and the base N(0, I) at t = 0; with z the image of x at t = 0,
   log p(x) = log N(z; 0, I) - int_0^1 Tr(df/dx)(t, x(t)) dt;
-- integration uses torchdyn's ``NeuralODE`` with an adaptive solver (dopri5); its "rk4" is only
-  first-order for a time-dependent field in torchdyn 1.0.6.
+- integration uses torchdyn's ``NeuralODE`` (``from torchdyn.core import NeuralODE``) with an
+  adaptive solver (dopri5); its "rk4" is only first-order for a time-dependent field in torchdyn 1.0.6.
 
 Needs the ``cells`` extra: ``pip install 'gradekit[cells]'`` (torchdyn).
 """
@@ -26,7 +26,6 @@ from typing import Any
 
 import torch
 from torch import nn
-from torchdyn.core import NeuralODE
 
 __all__ = ["ODEFunc", "trace_df_dx", "CNF", "cnf_nll", "kinetic_energy", "sample", "TrainConfig", "QUICK", "FULL"]
 
@@ -191,6 +190,8 @@ def sample(model: CNF, z: torch.Tensor) -> torch.Tensor:
     z : (n, D)
     returns : (n, D)
     """
+    from torchdyn.core import NeuralODE
+
     ode = NeuralODE(model.func, solver="dopri5", atol=1e-5, rtol=1e-5, return_t_eval=False)
     with torch.no_grad():
         return ode(z, torch.tensor([0.0, 1.0], dtype=z.dtype, device=z.device))[-1]
