@@ -4,7 +4,7 @@ One step: a batch of cells, ``cnf_nll`` (+ lambda ``kinetic_energy``) through to
 backward through the solver, one Adam step; ``course/solutions/cnf.py``'s ``TrainConfig`` sets
 the sizes. For scale, the same step with a one-probe Hutchinson estimate of the trace in place of
 the exact one (what ``trace_df_dx`` must not be) is timed too. Prints the median, min and max
-over the timed steps and the vector field's evaluations per step.
+wall time over the timed steps, the median CPU time, and the vector field's calls per step.
 
 Run: .venv/bin/python benchmarks/cnf_step.py [--steps 20] [--warmup 3] [--pcs PATH] [--device cpu|cuda]
 The PCs are read in place from ``../shared/data/eb`` (or, when that file is missing, from the
@@ -52,18 +52,21 @@ def load_pcs(path: Path) -> torch.Tensor:
 
 
 def time_steps(cells: torch.Tensor, config: cnf.TrainConfig, steps: int, warmup: int, device: str,
-               probe: Hutchinson | None = None) -> tuple[list[float], float]:
-    """Seconds of each timed step, and the mean calls of the vector field per step (forward pass only)."""
+               probe: Hutchinson | None = None) -> tuple[list[float], list[float], float]:
+    """Wall and CPU seconds of each timed step, and the mean calls of the vector field per forward pass.
+
+    CPU time is the one to compare on a shared machine: other processes stretch the wall clock.
+    """
     torch.manual_seed(config.seed)
     model = cnf.CNF(cells.shape[1], config.hidden).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     g = torch.Generator().manual_seed(config.seed)
-    seconds, evaluations, calls = [], [], [0]
+    seconds, cpu, evaluations, calls = [], [], [], [0]
     model.func.register_forward_pre_hook(lambda *_: calls.__setitem__(0, calls[0] + 1))
     for step in range(warmup + steps):
         batch = cells[torch.randint(0, len(cells), (config.batch_size,), generator=g)].to(device)
         calls[0] = 0
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         if probe is not None:
             probe.redraw(batch)
         optimizer.zero_grad()
@@ -76,8 +79,9 @@ def time_steps(cells: torch.Tensor, config: cnf.TrainConfig, steps: int, warmup:
             torch.cuda.synchronize()
         if step >= warmup:
             seconds.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
             evaluations.append(calls[0])
-    return seconds, statistics.mean(evaluations)
+    return seconds, cpu, statistics.mean(evaluations)
 
 
 def main() -> None:
@@ -96,11 +100,12 @@ def main() -> None:
     estimate = Hutchinson()
     for label, trace in (("exact trace", cnf.trace_df_dx), ("hutchinson, 1 probe", estimate)):
         with mock.patch.object(cnf, "trace_df_dx", trace):
-            seconds, nfe = time_steps(cells, config, ns.steps, ns.warmup, ns.device, estimate if trace is estimate else None)
-        medians[label] = statistics.median(seconds)
-        print(f"{label}: median {1000 * medians[label]:.1f} ms per step, min {1000 * min(seconds):.1f}, "
-              f"max {1000 * max(seconds):.1f} over {ns.steps} steps; {nfe:.0f} calls of the field per forward pass")
-    print(f"exact / hutchinson: x{medians['exact trace'] / medians['hutchinson, 1 probe']:.2f}")
+            seconds, cpu, nfe = time_steps(cells, config, ns.steps, ns.warmup, ns.device, estimate if trace is estimate else None)
+        medians[label] = statistics.median(cpu)
+        print(f"{label}: median {1000 * statistics.median(seconds):.1f} ms per step (wall; min {1000 * min(seconds):.1f}, "
+              f"max {1000 * max(seconds):.1f}), {1000 * medians[label]:.1f} ms CPU, over {ns.steps} steps; "
+              f"{nfe:.0f} calls of the field per forward pass")
+    print(f"exact / hutchinson (CPU): x{medians['exact trace'] / medians['hutchinson, 1 probe']:.2f}")
 
 
 if __name__ == "__main__":

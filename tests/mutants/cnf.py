@@ -117,8 +117,9 @@ class _Flow(nn.Module):
     def __init__(self, dim, hidden):
         super().__init__()
         self.func = ODEFunc(dim, hidden)
-        self.ode = NeuralODE(self._dynamics, solver=self.solver, atol=1e-6, rtol=1e-6, return_t_eval=False,
-                             optimizable_params=self.func.parameters())
+        tolerances = {} if self.solver == "rk4" else {"atol": 1e-6, "rtol": 1e-6}  # fixed steps take none
+        self.ode = NeuralODE(self._dynamics, solver=self.solver, return_t_eval=False,
+                             optimizable_params=self.func.parameters(), **tolerances)
 
     def _dynamics(self, t, state, args=None):
         x = state[:, :-2]
