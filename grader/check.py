@@ -15,6 +15,8 @@ nothing earns nothing for the things it does not do wrong.
 """
 from __future__ import annotations
 
+import functools
+import importlib.util
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -105,6 +107,39 @@ class Default:
 
 
 @dataclass(frozen=True)
+class Extra:
+    """An optional part of the package that a check needs: its pip extra and the modules it brings.
+
+    Where a module is missing, every facet of the check is skipped with :attr:`reason` (the grader
+    reports it, the test suite skips), instead of failing on an import error in the worker.
+    """
+
+    name: str  # as in ``pip install 'gradekit[name]'``
+    modules: tuple[str, ...]
+
+    def missing(self) -> tuple[str, ...]:
+        """The modules that cannot be imported here (none imported to find out)."""
+        return tuple(m for m in self.modules if not _importable(m))
+
+    @property
+    def reason(self) -> str | None:
+        """Why the check cannot run here, with the command that fixes it; ``None`` when it can."""
+        missing = self.missing()
+        if not missing:
+            return None
+        return (f"needs {', '.join(missing)}, which is not installed where the grader runs; "
+                f"install the {self.name!r} extra: pip install 'gradekit[{self.name}]'")
+
+
+@functools.cache
+def _importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a parent package missing, or a module set to None in sys.modules
+        return False
+
+
+@dataclass(frozen=True)
 class Check(Named):
     """One graded function, declared once."""
 
@@ -112,6 +147,7 @@ class Check(Named):
     target: str  # "topic.function", as in API.md
     points: float
     public: bool = True  # hidden checks never reach a student's own run
+    needs: Extra | None = None  # an optional extra the topic imports (torch_geometric, torchdyn, ...)
     # inputs
     inputs: SearchStrategy | None = None  # draws keyword-argument dicts
     examples: tuple[Mapping[str, Any], ...] = ()  # ordinary explicit inputs, always run first

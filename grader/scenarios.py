@@ -55,15 +55,17 @@ def call_with(resolve: Resolve, target: str, kwargs: dict[str, Any], functions: 
 
 
 def grad_of_weighted_sum(
-    resolve: Resolve, target: str, kwargs: dict[str, Any], wrt: list[str], weight: torch.Tensor
+    resolve: Resolve, target: str, kwargs: dict[str, Any], wrt: list[str], weight: torch.Tensor,
+    functions: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Call ``target`` and backpropagate sum(weight * output) to the inputs named in ``wrt``.
 
-    Returns the output and one gradient per name (``None`` where no gradient arrived).
+    ``functions`` adds grader-owned callables by name, as in :func:`call_with`. Returns the
+    output and one gradient per name (``None`` where no gradient arrived).
     """
     for name in wrt:
         kwargs[name] = kwargs[name].detach().requires_grad_(True)
-    out = resolve(target)(**kwargs)
+    out = resolve(target)(**kwargs, **{param: Owned(name).fn for param, name in (functions or {}).items()})
     grads: dict[str, Any] = {name: None for name in wrt}
     if type(out) is torch.Tensor and out.requires_grad and out.shape == weight.shape:
         inputs = [kwargs[name] for name in wrt]
