@@ -32,19 +32,19 @@ def manifests(tmp_path, monkeypatch):
     return write
 
 
-GOOD = 'title = "Demo"\ntotal = 3\n[units]\n"vae.log_mean_exp" = 2\n[pending]\n"seq2seq.tokenize" = 1\n'
+GOOD = 'title = "Demo"\ntotal = 3\n[units]\n"vae.log_mean_exp" = 2\n[pending]\n"music.transcribe" = 1\n'
 
 
 def test_a_good_manifest(manifests) -> None:
     found = assignments.load(manifests(GOOD))
-    assert found.units == {"vae.log_mean_exp": 2.0} and found.pending == {"seq2seq.tokenize": 1.0}
-    assert "seq2seq.tokenize" in found.pending_note()
+    assert found.units == {"vae.log_mean_exp": 2.0} and found.pending == {"music.transcribe": 1.0}
+    assert "music.transcribe" in found.pending_note()
 
 
 @pytest.mark.parametrize("text, message", [
     (GOOD.replace("vae.log_mean_exp", "vae.log_mean_exq"), r"demo.toml:4: vae.log_mean_exq is graded here, but no topic declares it"),
     (GOOD.replace("total = 3", "total = 4"), r"demo.toml:2: the units add up to 3 points, but total = 4"),
-    (GOOD.replace('"seq2seq.tokenize"', '"vae.reparameterize"'), r"demo.toml:6: vae.reparameterize is declared now"),
+    (GOOD.replace('"music.transcribe"', '"vae.reparameterize"'), r"demo.toml:6: vae.reparameterize is declared now"),
     (GOOD.replace("= 2", "= 0").replace("total = 3", "total = 1"), r"demo.toml:4: vae.log_mean_exp has 0 points"),
     (GOOD.replace("[units]", "[units"), r"demo.toml: .*line 3"),
 ])
@@ -55,7 +55,7 @@ def test_a_wrong_manifest_names_its_file_and_line(manifests, text, message) -> N
 
 def test_cli_lists_assignments_and_refuses_an_unknown_one(tmp_path) -> None:
     result = CliRunner().invoke(main, ["assignments"])
-    assert result.exit_code == 0 and "ift6135-a3" in result.output and "pending" in result.output
+    assert result.exit_code == 0 and "ift6135-a3" in result.output and "training checks" in result.output
     result = CliRunner().invoke(main, ["grade", "solutions", "--assignment", "nope"])
     assert result.exit_code == 2 and "no assignment 'nope'" in result.output
 
@@ -79,4 +79,4 @@ def test_a_report_says_what_is_pending(manifests, tmp_path) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text())
     assert [t["name"] for t in data["tests"]] == ["vae.log_mean_exp"] and data["score"] == 2
-    assert "pending" in data["output"] and "seq2seq.tokenize" in data["output"]
+    assert "pending" in data["output"] and "music.transcribe" in data["output"]
