@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from grader import assignments
+from grader.assignments import HIDDEN_VISIBILITY
 from grader.report import CheckResult, FacetResult, Report
+from grader.submission import NOTHING_GRADED, nothing_graded
 from grader.target import NAMED, ROOT, resolve
 
 GRADED_TESTS = Path(__file__).with_name("graded.py")
@@ -63,9 +65,13 @@ def _child(folder: Path, results: Path, public_only: bool, only: tuple[str, ...]
                             stderr=subprocess.STDOUT, text=True, errors="replace")
 
 
+def _no_stream() -> dict[str, Any]:
+    return {"catalogue": None, "outcomes": {}, "notes": []}
+
+
 def _read_stream(path: Path) -> dict[str, Any]:
     """Catalogue, outcomes and notes from the child's JSON lines; a torn last line is ignored."""
-    found: dict[str, Any] = {"catalogue": None, "outcomes": {}, "notes": []}
+    found = _no_stream()
     if not path.exists():
         return found
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
@@ -121,38 +127,60 @@ def grade(target: str, *, public_only: bool = False, only: tuple[str, ...] = (),
         only = tuple(t for t in manifest.units if course.by_target(t).selected_by(only))
     start = time.perf_counter()
     notes = []
+    absent = {"outcome": "missing", "message": "not run: grading stopped before it"}
     with tempfile.TemporaryDirectory(prefix="gradekit-") as tmp:
         if target not in NAMED:
             folder_to_grade, notes = prepare(folder, Path(tmp), course.topics(only), STUBS, manifest)
         else:
             folder_to_grade = folder
-        results = Path(tmp) / "facets.jsonl"
-        child = _child(folder_to_grade, results, public_only, only, backend, call_timeout, import_timeout)
-        try:
-            output, _ = child.communicate(timeout=CHILD_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            output, _ = child.communicate()
-            notes.append(f"grading stopped after {CHILD_TIMEOUT} s; checks not reached count as failed")
-        stream = _read_stream(results)
+        if target not in NAMED and not any((folder_to_grade / f"{t}.py").is_file() for t in course.topics(only)):
+            notes.insert(0, nothing_graded(folder, course.topics(only), manifest))
+            absent = {"outcome": "missing", "message": NOTHING_GRADED}
+            stream = _no_stream()
+        else:
+            results = Path(tmp) / "facets.jsonl"
+            child = _child(folder_to_grade, results, public_only, only, backend, call_timeout, import_timeout)
+            try:
+                output, _ = child.communicate(timeout=CHILD_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                output, _ = child.communicate()
+                notes.append(f"grading stopped after {CHILD_TIMEOUT} s; checks not reached count as failed")
+            stream = _read_stream(results)
+            if not stream["outcomes"]:
+                tail = "\n".join(output.strip().splitlines()[-5:])
+                notes.append(f"the grading process produced no results (exit {child.returncode}):\n{tail}")
     notes = stream["notes"] + notes
-    if not stream["outcomes"]:
-        tail = "\n".join(output.strip().splitlines()[-5:])
-        notes.append(f"the grading process produced no results (exit {child.returncode}):\n{tail}")
-    if manifest is not None and manifest.pending_note():
-        notes.append(manifest.pending_note())
+    if manifest is not None:
+        notes += manifest.notes()
 
+    label = target if target in NAMED else folder.name
+    return _report(label, stream, absent, notes, time.perf_counter() - start, manifest, public_only, only)
+
+
+def _report(label: str, stream: dict[str, Any], absent: dict[str, str], notes: list[str], seconds: float,
+            manifest: assignments.Assignment | None, public_only: bool, only: tuple[str, ...]) -> Report:
+    """Score the facets in ``stream`` (``absent`` for each one it lacks) into a ``Report``."""
     checks = []
     for check in stream["catalogue"] or _declared(public_only, only):
         found = []
         for facet in check["facets"]:
-            got = stream["outcomes"].get(facet["id"], {"outcome": "missing", "message": "not run: grading stopped before it"})
+            got = stream["outcomes"].get(facet["id"], absent)
             found.append(FacetResult(facet["name"], facet["public"], got["outcome"], printable(got["message"]),
                                      facet["weight"], facet["core"]))
         points = manifest.units[check["target"]] if manifest is not None else check["points"]
         checks.append(CheckResult(check["target"], points, check["public"], tuple(found),
                                   tuple(printable(n) for n in check.get("notes", ()))))
-    label = target if target in NAMED else folder.name
     if manifest is not None:
         label += f" ({manifest.name})"
-    return Report(label, public_only, checks, time.perf_counter() - start, [printable(n) for n in notes])
+    return Report(label, public_only, checks, seconds, [printable(n) for n in notes],
+                  hidden_visibility=manifest.hidden_visibility if manifest is not None else HIDDEN_VISIBILITY[0])
+
+
+def ungraded(label: str, message: str, *, assignment: str | None = None, public_only: bool = False) -> Report:
+    """A report in which every check of the selection scores 0 for one reason, said once in its notes
+    (a submission that could not be read at all): complete, so that every output lists every test."""
+    manifest = assignments.load(assignment) if assignment else None
+    notes = [message, *(manifest.notes() if manifest is not None else ())]
+    return _report(label, _no_stream(), {"outcome": "missing", "message": NOTHING_GRADED}, notes, 0.0, manifest,
+                   public_only, tuple(manifest.units) if manifest is not None else ())
