@@ -127,10 +127,14 @@ def grade(target: str, *, public_only: bool = False, only: tuple[str, ...] = (),
         only = tuple(t for t in manifest.units if course.by_target(t).selected_by(only))
     start = time.perf_counter()
     notes = []
+    if not public_only and not NAMED["solutions"].is_dir():
+        public_only = True  # a student kit: hidden facets would all fail for want of the reference
+        notes.append("this installation has no reference solutions (a student kit), so only the public checks ran")
     absent = {"outcome": "missing", "message": "not run: grading stopped before it"}
     with tempfile.TemporaryDirectory(prefix="gradekit-") as tmp:
         if target not in NAMED:
-            folder_to_grade, notes = prepare(folder, Path(tmp), course.topics(only), STUBS, manifest)
+            folder_to_grade, prepared = prepare(folder, Path(tmp), course.topics(only), STUBS, manifest)
+            notes += prepared
         else:
             folder_to_grade = folder
         if target not in NAMED and not any((folder_to_grade / f"{t}.py").is_file() for t in course.topics(only)):

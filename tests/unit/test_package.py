@@ -16,13 +16,13 @@ import course
 from grader import assignments
 from grader.cli import main
 from grader.facets import facets
-from grader.layout import LAYOUT
-from grader.package import PackageError
-from grader.package.content import manifest_text
+from grader.layout import LAYOUT, Layout
+from grader.package import PackageError, content
 from grader.package.handout import handout_files
 from grader.package.hidden import HiddenDeclarationError, strip_hidden
 from grader.package.student import WORKFLOW, student_kit
 from grader.signatures import public_api
+from grader.target import NAMED
 from tests.unit.kit_leaks import Secret, corpus_bodies, leaks, paths, solution_regions
 
 ASSIGNMENTS = assignments.names()
@@ -139,7 +139,7 @@ def test_a_visibility_packaging_cannot_tell_is_refused(source, message) -> None:
 
 def test_a_kit_manifest_keeps_hidden_units_apart_and_loads(tmp_path, monkeypatch) -> None:
     found = assignments.load("ift6135-a3")
-    (tmp_path / "kit.toml").write_text(manifest_text(found, {"vae.log_mean_exp": 2.0}))
+    (tmp_path / "kit.toml").write_text(content.manifest_text(found, {"vae.log_mean_exp": 2.0}))
     monkeypatch.setattr(assignments, "FOLDER", tmp_path)
     declared = {c.target: c for c in course.checks() if c.target != "vae.log_mean_exp"}
     kit = assignments.load("kit", declared)
@@ -213,3 +213,38 @@ def test_check_of_a_folder_without_graded_files_says_so_once_and_fails(tmp_path)
     assert result.output.count("No graded file in the submission") == 1 and "found notes.md" in result.output
     assert "Expected solution.py, or a Jupyter notebook" in result.output
     assert "the submission has no vae.py: its 2 functions were not graded" in result.output
+
+
+def test_topic_folders_go_in_by_rule_heavy_modules_only_when_students_may_run_them(tmp_path) -> None:
+    course_dir = tmp_path / "course"
+    for rel, text in {"__init__.py": "", "strategies.py": "", "t/__init__.py": "", "t/checks.py": HIDDEN,
+                      "t/heavy.py": "QUICK = 1\n", "t/calibration.json": "{}", "t/__pycache__/checks.pyc": "",
+                      "other/__init__.py": "", "other/checks.py": "", "shared/__init__.py": "",
+                      "solutions/__init__.py": "", "solutions/t.py": "", "solutions/other.py": ""}.items():
+        (course_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+        (course_dir / rel).write_text(text)
+    manifest = tmp_path / "demo.toml"
+    manifest.write_text("# as written\n")
+    demo = assignments.Assignment("demo", "Demo", 3.0, {}, {"t.f": 1.0, "t.h": 2.0}, {}, manifest)
+
+    def carried(found, audience):
+        files, removed = content.course_files(found, audience, {}, layout=Layout(tmp_path))
+        return {f.path.removeprefix("src/course/") for f in files}, removed
+
+    student, removed = carried(demo, "student")
+    assert student == {"__init__.py", "strategies.py", "t/__init__.py", "t/checks.py", "t/calibration.json",
+                       "shared/__init__.py", "assignments/demo.toml", "kit.toml"}
+    assert removed == ["course/t/checks.py: _secret_oracle", "course/t/checks.py: _deeper", "course/t/checks.py: hidden"]
+    assert "t/heavy.py" in carried(replace(demo, students_run_heavy="quick"), "student")[0]
+    grader_side, _ = carried(demo, "grader")
+    assert grader_side == student | {"t/heavy.py", "solutions/__init__.py", "solutions/t.py"}
+
+
+def test_without_reference_solutions_only_the_public_checks_run_and_the_report_says_so(tmp_path, monkeypatch) -> None:
+    from grader.grade import grade
+
+    monkeypatch.setitem(NAMED, "solutions", tmp_path / "not-here")
+    (tmp_path / "empty").mkdir()
+    report = grade(str(tmp_path / "empty"), assignment="cpsc663-2021")
+    assert report.public_only and all(f.public for c in report.checks for f in c.facets)
+    assert any("no reference solutions (a student kit), so only the public checks ran" in n for n in report.notes)
