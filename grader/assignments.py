@@ -5,6 +5,17 @@ A manifest names the handout's title, its files and the topics each holds, its g
 trains them at, ``heavy_default``), the units of topics not built yet (``[pending]``), and the
 total. The engine reads manifests as data and checks them against the declared checks; a
 manifest that is wrong is an :class:`AssignmentError` naming the file and line.
+
+Optional keys, for distribution (``grader package``):
+
+- ``students_run_heavy = "none" | "quick"``: whether the student kit carries the assignment's
+  heavy checks at their quick size;
+- ``datasets = [...]``: the ``data_fetch`` datasets its checks read, fetched and verified when
+  the Gradescope image is built;
+- ``[gradescope] hidden_visibility = "after_published" | "after_due_date" | "hidden"``: when
+  students see the points of hidden facets on Gradescope;
+- ``[hidden]``: units whose checks are hidden, so the student kit does not carry them (a kit's
+  own manifest only: the kit writes it); they count in the total and are graded by the course.
 """
 from __future__ import annotations
 
@@ -16,6 +27,10 @@ from typing import Any
 from grader.layout import LAYOUT
 
 FOLDER = LAYOUT.assignments
+
+
+HEAVY_FOR_STUDENTS = ("none", "quick")
+HIDDEN_VISIBILITY = ("after_published", "after_due_date", "hidden")  # Gradescope's, less "visible"
 
 
 class AssignmentError(ValueError):
@@ -33,8 +48,12 @@ class Assignment:
     units: dict[str, float]  # graded now: topic.function -> points
     pending: dict[str, float]  # topics not built yet: topic.function -> points
     path: Path
+    hidden: dict[str, float] = field(default_factory=dict)  # a kit's hidden checks: graded by the course only
     heavy: dict[str, float] = field(default_factory=dict)  # training checks: topic.name -> points
     heavy_level: str = "none"  # what a plain grade trains them at (heavy_default)
+    students_run_heavy: str = "none"
+    datasets: tuple[str, ...] = ()
+    hidden_visibility: str = "after_published"
 
     @property
     def graded_points(self) -> float:
@@ -48,6 +67,16 @@ class Assignment:
             return None
         return (f"{sum(self.pending.values()):g} of {self.name}'s {self.total:g} points are pending (topics not built "
                 f"yet): {', '.join(self.pending)}; this report grades the other {self.graded_points:g}")
+
+    def hidden_note(self) -> str | None:
+        if not self.hidden:
+            return None
+        return (f"{sum(self.hidden.values()):g} of {self.name}'s {self.total:g} points are hidden checks that only the "
+                f"course runs: {', '.join(self.hidden)}")
+
+    def notes(self) -> list[str]:
+        """What a report of this assignment says about the units it does not grade."""
+        return [note for note in (self.pending_note(), self.hidden_note()) if note]
 
 
 def names() -> list[str]:
@@ -95,6 +124,8 @@ def load(name: str, declared: dict[str, Any] | None = None) -> Assignment:
         if key not in data:
             raise fail("", f"the manifest has no {key!r}")
     units = {str(k): float(v) for k, v in data["units"].items()}
+    pending = {str(k): float(v) for k, v in data.get("pending", {}).items()}
+    hidden = {str(k): float(v) for k, v in data.get("hidden", {}).items()}
     heavy = {str(k): float(v) for k, v in data.get("heavy", {}).items()}
     level = str(data.get("heavy_default", "none"))
     if level not in ("none", "quick", "full"):
@@ -105,8 +136,10 @@ def load(name: str, declared: dict[str, Any] | None = None) -> Assignment:
     for unit in units:
         if getattr(declared.get(unit), "sizes", None):
             raise fail(f'"{unit}"', f"{unit} is a training check: list it under [heavy]")
-    pending = {str(k): float(v) for k, v in data.get("pending", {}).items()}
     topics = {target.partition(".")[0] for target in declared}
+    for unit in hidden:
+        if unit in declared:
+            raise fail(f'"{unit}"', f"{unit} is declared here: list it under [units], not [hidden]")
     for unit in units:
         if unit not in declared:
             raise fail(f'"{unit}"', f"{unit} is graded here, but no topic declares it"
@@ -116,11 +149,28 @@ def load(name: str, declared: dict[str, Any] | None = None) -> Assignment:
             raise fail(f'"{unit}"', f"{unit} is declared now: move it from [pending] to [units]")
         if unit.partition(".")[0] in topics:
             raise fail(f'"{unit}"', f"{unit} is pending, but its topic is built and declares no such function")
-    for unit, points in {**units, **heavy, **pending}.items():
+    for unit, points in {**units, **heavy, **pending, **hidden}.items():
         if not points > 0:
             raise fail(f'"{unit}"', f"{unit} has {points:g} points; give it more than 0")
-    total = sum(units.values()) + sum(heavy.values()) + sum(pending.values())
+    total = sum(units.values()) + sum(heavy.values()) + sum(pending.values()) + sum(hidden.values())
     if abs(total - float(data["total"])) > 1e-9:
         raise fail("total", f"the units add up to {total:g} points, but total = {data['total']:g}")
     files = {str(k): tuple(v) if isinstance(v, list) else (str(v),) for k, v in data.get("files", {}).items()}
-    return Assignment(name, str(data["title"]), float(data["total"]), files, units, pending, path, heavy, level)
+    students = data.get("students_run_heavy", "none")
+    if students not in HEAVY_FOR_STUDENTS:
+        raise fail("students_run_heavy", f"students_run_heavy must be one of {', '.join(map(repr, HEAVY_FOR_STUDENTS))}, "
+                   f"got {students!r}")
+    visibility = data.get("gradescope", {}).get("hidden_visibility", "after_published")
+    if visibility not in HIDDEN_VISIBILITY:
+        raise fail("hidden_visibility", f"hidden_visibility must be one of {', '.join(map(repr, HIDDEN_VISIBILITY))}, "
+                   f"got {visibility!r}")
+    datasets = tuple(str(d) for d in data.get("datasets", ()))
+    from data_fetch import DATASETS
+
+    for dataset in datasets:
+        if dataset not in DATASETS:
+            raise fail("datasets", f"datasets names {dataset!r}, which data_fetch does not know; known: "
+                       f"{', '.join(DATASETS)}")
+    return Assignment(name, str(data["title"]), float(data["total"]), files, units, pending, path, hidden=hidden,
+                      heavy=heavy, heavy_level=level, students_run_heavy=students, datasets=datasets,
+                      hidden_visibility=visibility)

@@ -1,9 +1,7 @@
 """The ``grader`` command line: thin click commands, one module each."""
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
@@ -71,15 +69,6 @@ def rubric() -> None:
     click.echo(markdown(load_checks()), nl=False)
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Write via a temporary file in the same folder, never following a planted symlink."""
-    path = path.absolute()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
-
-
 @main.command()
 @click.argument("target")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
@@ -127,7 +116,12 @@ def grade(target: str, fmt: str, output: Path | None, public_only: bool, only: s
         raise click.BadParameter(str(err), param_hint="TARGET") from None
     except AssignmentError as err:
         raise click.BadParameter(str(err), param_hint="--assignment") from None
-    from grader.exporters import EXPORTERS
+    _emit(report, fmt, output)
+
+
+def _emit(report, fmt: str, output: Path | None) -> None:
+    """The chosen format to ``output`` (and the table to the terminal), or to standard output."""
+    from grader.exporters import EXPORTERS, write_atomically
 
     if output is None:
         click.echo(EXPORTERS[fmt](report), nl=False)
@@ -135,7 +129,101 @@ def grade(target: str, fmt: str, output: Path | None, public_only: bool, only: s
     click.echo(EXPORTERS["table"](report), nl=False)
     try:
         output.absolute().parent.mkdir(parents=True, exist_ok=True)
-        _write_atomically(output, EXPORTERS[fmt](report))
+        write_atomically(output, EXPORTERS[fmt](report))
     except OSError as err:
         raise click.ClickException(f"could not write {output}: {err.strerror or err}") from None
     click.echo(f"wrote {fmt} to {output}")
+
+
+@main.command()
+@click.argument("folder", default=".")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+              help="What to write to --output (or to standard output).")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the chosen format here; the table still goes to the terminal.")
+@click.option("--assignment", metavar="NAME", help="The assignment to check (default: the kit's own).")
+def check(folder: str, fmt: str, output: Path | None, assignment: str | None) -> None:
+    """Run the public checks on your files in FOLDER (default: here), as the course will.
+
+    Exit status 0 when every public check passes, 1 below full public marks. The hidden checks
+    count in the final grade.
+    """
+    from grader.assignments import AssignmentError
+    from grader.kit import KitError, full_marks
+    from grader.kit import check as run
+    from grader.submission import SubmissionFormatError
+    from grader.target import TargetError
+
+    try:
+        report = run(folder, assignment)
+    except (TargetError, SubmissionFormatError) as err:
+        raise click.BadParameter(str(err), param_hint="FOLDER") from None
+    except (AssignmentError, KitError) as err:
+        raise click.BadParameter(str(err), param_hint="--assignment") from None
+    _emit(report, fmt, output)
+    if not full_marks(report):
+        sys.exit(1)
+
+
+@main.group()
+def package() -> None:
+    """Build what one assignment is handed out and graded with."""
+
+
+def _built(build, assignment: str, output: Path, force: bool) -> None:
+    from grader.assignments import AssignmentError
+    from grader.package import PackageError
+
+    try:
+        built = build(assignment, output, force=force)
+    except AssignmentError as err:
+        raise click.BadParameter(str(err), param_hint="ASSIGNMENT") from None
+    except PackageError as err:
+        raise click.ClickException(str(err)) from None
+    for warning in built.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if built.left_out:
+        click.echo(f"left out as hidden: {'; '.join(built.left_out)}")
+    click.echo(f"wrote {built.path}: {built.files} files, {built.size / 1024:.0f} KiB")
+
+
+_OUTPUT = click.option("--output", required=True, type=click.Path(path_type=Path),
+                       help="Where to write it; one that exists is refused unless --force.")
+_FORCE = click.option("--force", is_flag=True, help="Replace --output if it exists.")
+
+
+@package.command("student")
+@click.argument("assignment")
+@_OUTPUT
+@_FORCE
+def package_student(assignment: str, output: Path, force: bool) -> None:
+    """The student kit of ASSIGNMENT: a folder, or a zip when --output ends in .zip.
+
+    It holds the handout's files as stubs, the public checks and `grader check`, and installs
+    with `pip install`; no solution and no hidden check.
+    """
+    from grader.package.student import student_kit
+
+    _built(student_kit, assignment, output, force)
+
+
+@package.command("gradescope")
+@click.argument("assignment")
+@_OUTPUT
+@_FORCE
+def package_gradescope(assignment: str, output: Path, force: bool) -> None:
+    """The Gradescope autograder zip of ASSIGNMENT: setup.sh, run_autograder and every check."""
+    from grader.package.gradescope import gradescope_archive
+
+    _built(gradescope_archive, assignment, output, force)
+
+
+@main.command()
+@click.argument("root", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--assignment", required=True, metavar="NAME", help="The assignment to grade.")
+def autograde(root: Path, assignment: str) -> None:
+    """Grade ROOT/submission into ROOT/results/results.json, Gradescope's layout (run_autograder)."""
+    from grader.autograde import autograde as run
+    from grader.exporters import EXPORTERS
+
+    click.echo(EXPORTERS["table"](run(root, assignment)), nl=False)

@@ -2,11 +2,26 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 import xml.etree.ElementTree as ET
 from itertools import groupby
+from pathlib import Path
 from typing import Callable, Protocol
 
-from grader.report import Report
+from grader.report import CheckResult, FacetResult, Report
+from grader.submission import NOTHING_GRADED
+
+PUBLIC_ONLY = "public checks only: the hidden ones count in the final grade"
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write via a temporary file in the same folder, never following a planted symlink."""
+    path = path.absolute()
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
 
 
 class Exporter(Protocol):
@@ -25,13 +40,14 @@ def _first_line(text: str, limit: int = 110) -> str:
 def table(report: Report) -> str:
     """Terminal table grouped by module, one line per function and a reason per failure."""
     width = max([len(c.function) + 4 for c in report.checks] + [len(c.topic) + 5 for c in report.checks] + [12])
-    lines = [f"gradekit: {report.label}" + (" (public checks only)" if report.public_only else "")]
+    lines = [f"gradekit: {report.label}" + (f" ({PUBLIC_ONLY})" if report.public_only else "")]
     for topic, group in groupby(report.checks, key=lambda c: c.topic):
         group = list(group)
         got, total = sum(c.points for c in group if c.ran), sum(c.max_points for c in group if c.ran)
         lines.append(f"\n{topic + '.py':<{width}}{got:6.2f} / {total:g}")
         absent = f"the submission has no {topic}.py"
-        if all(f.outcome != "passed" and absent in f.message for c in group for f in c.facets):
+        if all(f.outcome != "passed" and (absent in f.message or f.message == NOTHING_GRADED)
+               for c in group for f in c.facets):
             lines.append(f"  {absent}: its {len(group)} functions were not graded")
             continue
         for c in group:
@@ -51,22 +67,48 @@ def table(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _gradescope_test(c: CheckResult, facets: tuple[FacetResult, ...], hidden: bool, visibility: str) -> dict:
+    tags = [c.target, c.topic, *(["heavy"] if c.heavy else []), *(["hidden"] if hidden else [])]
+    name = c.target + (" (hidden)" if hidden else "")
+    if not c.ran:  # a training check left out is said to be, never scored zero
+        return {"name": name, "output": _not_run(c), "visibility": visibility, "tags": tags}
+    reasons = {f.message for f in facets if f.outcome != "passed"}
+    if len(reasons) == 1 and all(f.outcome != "passed" for f in facets) and (not hidden or reasons == {NOTHING_GRADED}):
+        lines = [reasons.pop()]  # one cause (no such file, nothing handed in): said once, not per facet
+    else:
+        lines = c.failures(reveal_hidden=False, among=facets)
+    shown = [] if hidden else [*c.verdicts(), *lines, *(f"figure: {p}" for p in c.figures), *c.notes]
+    return {
+        "name": name,
+        "score": round(sum(c.facet_points(f) for f in facets if c.counts(f)), 4),
+        "max_score": round(sum(c.facet_points(f) for f in facets), 4),
+        "status": "passed" if all(c.counts(f) for f in facets) else "failed",
+        "output": "\n".join(lines if hidden else shown)
+        or ("All hidden checks passed." if hidden else "All checks passed."),
+        "visibility": visibility,
+        "tags": tags,
+    }
+
+
 def gradescope(report: Report) -> str:
-    """Gradescope's ``results.json``: one test per graded function, tagged with its API name."""
+    """Gradescope's ``results.json``: per graded function, one test of the facets students see
+    (``visible``) and one of its hidden facets, shown as ``report.hidden_visibility`` says; both
+    tagged with the function's API name. The top-level output gives the visible points only."""
     tests = []
     for c in report.checks:
-        test: dict = {"name": c.target}
-        if c.ran:  # a training check left out is said to be, never scored zero
-            test.update(score=round(c.points, 4), max_score=c.max_points, status="passed" if c.passed else "failed")
-        lines = [*c.verdicts(), *c.failures(reveal_hidden=False), *(f"figure: {p}" for p in c.figures), *c.notes]
-        test["output"] = "\n".join(lines) if c.ran else _not_run(c)
-        test["output"] = test["output"] or "All checks passed."
-        test.update(visibility="visible", tags=[c.target, c.topic, *(["heavy"] if c.heavy else [])])
-        tests.append(test)
+        shown = tuple(f for f in c.facets if c.shown(f))
+        hidden = tuple(f for f in c.facets if not c.shown(f))
+        tests += [_gradescope_test(c, shown, False, "visible")] if shown else []
+        tests += [_gradescope_test(c, hidden, True, report.hidden_visibility)] if hidden else []
+    visible = [t for t in tests if t["visibility"] == "visible"]
+    got, out_of = sum(t.get("score", 0) for t in visible), sum(t.get("max_score", 0) for t in visible)
+    summary = f"{got:.2f} / {out_of:.2f} points" + ("" if len(visible) == len(tests) else
+                                                      " on the tests shown now; the hidden tests' points show once "
+                                                      "the course publishes the grades")
     results = {
         "score": round(report.points, 4),
         "execution_time": round(report.seconds, 2),
-        "output": f"{report.points:.2f} / {report.max_points:g} points" + "".join(f"\n{n}" for n in report.notes),
+        "output": summary + "".join(f"\n{n}" for n in report.notes),
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,

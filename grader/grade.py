@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from grader import assignments
+from grader.assignments import HIDDEN_VISIBILITY
 from grader.pytest_plugin import PROGRESS_FD
 from grader.report import CheckResult, FacetResult, Report
+from grader.submission import NOTHING_GRADED, nothing_graded
 from grader.target import NAMED, ROOT, resolve
 
 GRADED_TESTS = Path(__file__).with_name("graded.py")
@@ -79,9 +81,13 @@ def _child(folder: Path, results: Path, public_only: bool, only: tuple[str, ...]
                             stderr=subprocess.STDOUT, text=True, errors="replace", pass_fds=passed)
 
 
+def _no_stream() -> dict[str, Any]:
+    return {"catalogue": None, "outcomes": {}, "notes": []}
+
+
 def _read_stream(path: Path) -> dict[str, Any]:
     """Catalogue, outcomes and notes from the child's JSON lines; a torn last line is ignored."""
-    found: dict[str, Any] = {"catalogue": None, "outcomes": {}, "notes": []}
+    found = _no_stream()
     if not path.exists():
         return found
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
@@ -143,7 +149,7 @@ def grade(target: str, *, public_only: bool = False, only: tuple[str, ...] = (),
         handout's file names.
     heavy : {'none', 'quick', 'full'}, optional
         Size of the training checks; ``none`` reports them as not run. Default: the
-        assignment's ``heavy`` setting, else ``none``.
+        assignment's ``heavy_default``, else ``none``.
     figures : Path, optional
         Folder for the training checks' figures (PNG); none are drawn without it.
     device : {'auto', 'cpu', 'cuda'}
@@ -171,45 +177,72 @@ def grade(target: str, *, public_only: bool = False, only: tuple[str, ...] = (),
         heavy = manifest.heavy_level if manifest is not None else "none"
     start = time.perf_counter()
     notes = []
+    if not public_only and not NAMED["solutions"].is_dir():
+        public_only = True  # a student kit: hidden facets would all fail for want of the reference
+        notes.append("this installation has no reference solutions (a student kit), so only the public checks ran")
+    absent = {"outcome": "missing", "message": "not run: grading stopped before it"}
     with tempfile.TemporaryDirectory(prefix="gradekit-") as tmp:
         if target not in NAMED:
-            folder_to_grade, notes = prepare(folder, Path(tmp), course.topics(only), STUBS, manifest)
+            folder_to_grade, prepared = prepare(folder, Path(tmp), course.topics(only), STUBS, manifest)
+            notes += prepared
         else:
             folder_to_grade = folder
-        results = Path(tmp) / "facets.jsonl"
-        child = _child(folder_to_grade, results, public_only, only, backend, call_timeout, import_timeout,
-                       heavy, figures, device)
-        try:
-            output, _ = child.communicate(timeout=CHILD_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            output, _ = child.communicate()
-            notes.append(f"grading stopped after {CHILD_TIMEOUT} s; checks not reached count as failed")
-        stream = _read_stream(results)
+        if target not in NAMED and not any((folder_to_grade / f"{t}.py").is_file() for t in course.topics(only)):
+            notes.insert(0, nothing_graded(folder, course.topics(only), manifest))
+            absent = {"outcome": "missing", "message": NOTHING_GRADED}
+            stream = _no_stream()
+        else:
+            results = Path(tmp) / "facets.jsonl"
+            child = _child(folder_to_grade, results, public_only, only, backend, call_timeout, import_timeout,
+                           heavy, figures, device)
+            try:
+                output, _ = child.communicate(timeout=CHILD_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                output, _ = child.communicate()
+                notes.append(f"grading stopped after {CHILD_TIMEOUT} s; checks not reached count as failed")
+            stream = _read_stream(results)
+            if not stream["outcomes"]:
+                tail = "\n".join(output.strip().splitlines()[-5:])
+                notes.append(f"the grading process produced no results (exit {child.returncode}):\n{tail}")
     notes = stream["notes"] + notes
-    if not stream["outcomes"]:
-        tail = "\n".join(output.strip().splitlines()[-5:])
-        notes.append(f"the grading process produced no results (exit {child.returncode}):\n{tail}")
-    if manifest is not None and manifest.pending_note():
-        notes.append(manifest.pending_note())
+    if manifest is not None:
+        notes += manifest.notes()
 
+    label = target if target in NAMED else folder.name
+    return _report(label, stream, absent, notes, time.perf_counter() - start, manifest, public_only, only, heavy)
+
+
+def _report(label: str, stream: dict[str, Any], absent: dict[str, str], notes: list[str], seconds: float,
+            manifest: assignments.Assignment | None, public_only: bool, only: tuple[str, ...],
+            heavy: str = "none") -> Report:
+    """Score the facets in ``stream`` (``absent`` for each one it lacks) into a ``Report``."""
     checks = []
     for check in stream["catalogue"] or _declared(public_only, only):
         found = []
         for facet in check["facets"]:
-            unreached = ({"outcome": "not-run", "message": f"not run (heavy={heavy})"} if check.get("heavy") and heavy == "none"
-                         else {"outcome": "missing", "message": "not run: grading stopped before it"})
+            unreached = ({"outcome": "not-run", "message": f"not run (heavy={heavy})"}
+                         if check.get("heavy") and heavy == "none" else absent)
             got = stream["outcomes"].get(facet["id"], unreached)
             message = got.get("verdict") or got["message"] if got["outcome"] == "passed" else got["message"]
             found.append(FacetResult(facet["name"], facet["public"], got["outcome"], printable(message or ""),
                                      facet["weight"], facet["core"]))
         drawn = {str(p) for f in check["facets"] for p in stream["outcomes"].get(f["id"], {}).get("figures", ())}
-        points = ({**manifest.units, **manifest.heavy}[check["target"]] if manifest is not None else check["points"])
+        points = {**manifest.units, **manifest.heavy}[check["target"]] if manifest is not None else check["points"]
         checks.append(CheckResult(check["target"], points, check["public"], tuple(found),
                                   tuple(printable(n) for n in check.get("notes", ())), check.get("heavy", False),
                                   tuple(sorted(drawn))))
     checks = _gated(checks, {c["target"]: c.get("uses", ()) for c in stream["catalogue"] or ()})
-    label = target if target in NAMED else folder.name
     if manifest is not None:
         label += f" ({manifest.name})"
-    return Report(label, public_only, checks, time.perf_counter() - start, [printable(n) for n in notes])
+    return Report(label, public_only, checks, seconds, [printable(n) for n in notes],
+                  hidden_visibility=manifest.hidden_visibility if manifest is not None else HIDDEN_VISIBILITY[0])
+
+
+def ungraded(label: str, message: str, *, assignment: str | None = None, public_only: bool = False) -> Report:
+    """A report in which every check of the selection scores 0 for one reason, said once in its notes
+    (a submission that could not be read at all): complete, so that every output lists every test."""
+    manifest = assignments.load(assignment) if assignment else None
+    notes = [message, *(manifest.notes() if manifest is not None else ())]
+    return _report(label, _no_stream(), {"outcome": "missing", "message": NOTHING_GRADED}, notes, 0.0, manifest,
+                   public_only, (*manifest.units, *manifest.heavy) if manifest is not None else ())

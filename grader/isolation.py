@@ -216,6 +216,9 @@ def choose_isolation() -> Isolation:
 def _python_paths() -> list[Path]:
     paths = {Path(sys.base_prefix), Path(sys.prefix), Path(sys.executable).resolve().parent}
     paths.update(Path(p) for p in sysconfig.get_paths().values())
+    # folders a .pth file adds (a shared set of libraries, a distribution's own packages): the
+    # worker's Python reads the same .pth files and imports from there
+    paths.update(Path(p) for p in sys.path if p and Path(p).is_absolute())
     installed = ROOT in {Path(sysconfig.get_paths()[k]).resolve() for k in ("purelib", "platlib")}
     # never an ancestor of a checkout: that would show solutions/, tests/ and .git. An installed
     # wheel lives inside the Python installation: what it must hide is masked instead (masked()).

@@ -35,5 +35,13 @@ class Layout:
     def engine(self) -> Path:
         return self.root / "grader"
 
+    @property
+    def data_fetch(self) -> Path:
+        return self.root / "data_fetch"
+
+    @property
+    def kit(self) -> Path:
+        return self.course / "kit.toml"  # only in what ``grader package`` built: which assignment, for whom
+
 
 LAYOUT = Layout(Path(__file__).resolve().parents[1])

@@ -65,13 +65,18 @@ class CheckResult(Named):
         """A training check's criteria that passed, each with its metric and threshold."""
         return [f"{f.name}: passed: {f.message}" for f in self.facets if self.heavy and self.counts(f) and f.message]
 
-    def failures(self, *, reveal_hidden: bool = True) -> list[str]:
-        """One line per facet that earned nothing, with the points it was worth; hidden ones
-        say only that they failed unless revealed. A training check that did not run has none."""
+    def shown(self, facet: FacetResult) -> bool:
+        """Whether students see ``facet`` as it runs (a public facet of a public check)."""
+        return facet.public and self.public
+
+    def failures(self, *, reveal_hidden: bool = True, among: tuple[FacetResult, ...] | None = None) -> list[str]:
+        """One line per facet (of ``among``, default all) that earned nothing, with the points it
+        was worth; hidden ones say only that they failed unless revealed. A training check that
+        did not run has none."""
         if not self.ran:
             return []
         lines = []
-        for f in self.facets:
+        for f in self.facets if among is None else among:
             if self.counts(f):
                 continue
             worth = f"{f.name} ({'clause' if not f.core else 'core'}, {self.facet_points(f):.2f} pts)"
@@ -91,6 +96,7 @@ class Report:
     checks: list[CheckResult]
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)  # said once, for the whole run
+    hidden_visibility: str = "after_published"  # when students see hidden facets' points on Gradescope
 
     @property
     def points(self) -> float:

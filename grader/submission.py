@@ -20,6 +20,8 @@ from grader.assignments import Assignment
 from grader.signatures import UNPARSABLE, public_api
 
 ZIP_LIMIT = 64 << 20  # bytes unpacked, as the sandbox's copy budget
+NOTHING_GRADED = "not graded: the submission holds no graded file (see the note above the tests)"
+SHOWN = 12  # names of a submission's files said in a note
 
 
 class SubmissionFormatError(ValueError):
@@ -109,6 +111,30 @@ def _defines(source: str) -> set[str]:
     except UNPARSABLE:
         return set()
     return {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+
+
+def expected_files(topics: list[str], assignment: Assignment | None = None) -> list[str]:
+    """The file names that would be graded for ``topics``: the handout's where it has them, else the topics'."""
+    handout = assignment.files if assignment else {}
+    named = [name for name, held in handout.items() if set(held) & set(topics)]
+    held = {t for name in named for t in handout[name]}
+    return named + [f"{t}.py" for t in topics if t not in held]
+
+
+def nothing_graded(source: Path, topics: list[str], assignment: Assignment | None = None) -> str:
+    """The one message for a submission in which no file is graded: what was expected, what was found."""
+    if source.is_file():
+        try:
+            with zipfile.ZipFile(source) as zf:
+                found = [Path(n).name for n in zf.namelist() if not n.endswith("/")]
+        except zipfile.BadZipFile:
+            found = []
+    else:
+        found = sorted(p.name for p in source.rglob("*") if p.is_file() and not p.is_symlink())
+    shown = ", ".join(found[:SHOWN]) + (f" and {len(found) - SHOWN} more" if len(found) > SHOWN else "")
+    return (f"No graded file in the submission, so every test scores 0. Expected {', '.join(expected_files(topics, assignment))}, "
+            f"or a Jupyter notebook (.ipynb) defining them, or a .zip of those; found {shown or 'no file at all'}. "
+            "Hand in the files under exactly these names and submit again.")
 
 
 def prepare(source: Path, into: Path, topics: list[str], stubs: Path,

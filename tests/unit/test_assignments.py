@@ -39,6 +39,10 @@ def test_a_good_manifest(manifests) -> None:
     found = assignments.load(manifests(GOOD))
     assert found.units == {"vae.log_mean_exp": 2.0} and found.pending == {"music.transcribe": 1.0}
     assert "music.transcribe" in found.pending_note()
+    assert (found.students_run_heavy, found.datasets, found.hidden_visibility) == ("none", (), "after_published")
+    found = assignments.load(manifests(GOOD.replace("total = 3", 'total = 3\nstudents_run_heavy = "quick"\n'
+                                                    'datasets = ["flows"]') + '[gradescope]\nhidden_visibility = "hidden"\n'))
+    assert (found.students_run_heavy, found.datasets, found.hidden_visibility) == ("quick", ("flows",), "hidden")
 
 
 @pytest.mark.parametrize("text, message", [
@@ -47,7 +51,13 @@ def test_a_good_manifest(manifests) -> None:
     (GOOD.replace('"music.transcribe"', '"vae.reparameterize"'), r"demo.toml:6: vae.reparameterize is declared now"),
     (GOOD.replace("= 2", "= 0").replace("total = 3", "total = 1"), r"demo.toml:4: vae.log_mean_exp has 0 points"),
     (GOOD.replace("[units]", "[units"), r"demo.toml: .*line 3"),
-])
+    (GOOD.replace("total = 3", 'total = 3\nstudents_run_heavy = "full"'),
+     r"demo.toml:3: students_run_heavy must be one of 'none', 'quick', got 'full'"),
+    (GOOD + '[gradescope]\nhidden_visibility = "visible"\n',
+     r"demo.toml:8: hidden_visibility must be one of 'after_published', 'after_due_date', 'hidden', got 'visible'"),
+    (GOOD.replace("total = 3", 'total = 3\ndatasets = ["mnist", "minst"]'),
+     r"demo.toml:3: datasets names 'minst', which data_fetch does not know"),
+], ids=["unknown-unit", "total", "pending-declared", "zero-points", "toml", "heavy", "visibility", "dataset"])
 def test_a_wrong_manifest_names_its_file_and_line(manifests, text, message) -> None:
     with pytest.raises(assignments.AssignmentError, match=message):
         assignments.load(manifests(text))
