@@ -34,7 +34,8 @@ def installed(layout: Layout = LAYOUT) -> Kit | None:
 
 
 def check(folder: str, assignment: str | None = None) -> Report:
-    """Run the public checks of ``assignment`` (default: the kit's own) on ``folder``.
+    """Run the public checks of ``assignment`` (default: the kit's own) on ``folder``, and its
+    training checks at the size the manifest lets students run (``students_run_heavy``).
 
     Raises
     ------
@@ -48,7 +49,10 @@ def check(folder: str, assignment: str | None = None) -> Report:
     if name is None:
         raise KitError("this installation is not a student kit, so it checks no assignment by default; give "
                        "--assignment NAME (see `grader assignments`)")
-    return grade(folder, public_only=True, assignment=name)
+    from grader.assignments import load
+
+    # the training checks a kit carries (students_run_heavy = "quick") train at that size
+    return grade(folder, public_only=True, assignment=name, heavy=load(name).students_run_heavy)
 
 
 def full_marks(report: Report) -> bool:
