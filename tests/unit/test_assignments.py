@@ -76,10 +76,10 @@ def test_grading_an_assignment_takes_its_units_and_points(tmp_path) -> None:
                                        "--output", str(out)])
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text())
-    assert [t["name"] for t in data["tests"]] == [
+    assert [t["name"] for t in data["tests"] if "hidden" not in t["tags"]] == [
         "autoencoder.Autoencoder", "autoencoder.corrupt", "autoencoder.interpolate", "linear.closed_form_gradient",
         "linear.autograd_gradient", "vae.VAE_loss_function", "vae.reparameterize"]
-    assert data["score"] == sum(t["max_score"] for t in data["tests"]) == 10
+    assert data["score"] == pytest.approx(sum(t["max_score"] for t in data["tests"])) == 10
 
 
 def test_a_report_says_what_is_pending(manifests, tmp_path) -> None:
@@ -88,5 +88,6 @@ def test_a_report_says_what_is_pending(manifests, tmp_path) -> None:
                                        "--output", str(out)])
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text())
-    assert [t["name"] for t in data["tests"]] == ["vae.log_mean_exp"] and data["score"] == 2
+    assert [t["name"] for t in data["tests"]] == ["vae.log_mean_exp", "vae.log_mean_exp (hidden)"]
+    assert data["score"] == pytest.approx(2)
     assert "pending" in data["output"] and "music.transcribe" in data["output"]
