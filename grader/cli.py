@@ -1,9 +1,7 @@
 """The ``grader`` command line: thin click commands, one module each."""
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
@@ -71,15 +69,6 @@ def rubric() -> None:
     click.echo(markdown(load_checks()), nl=False)
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Write via a temporary file in the same folder, never following a planted symlink."""
-    path = path.absolute()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
-
-
 @main.command()
 @click.argument("target")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
@@ -128,6 +117,7 @@ def grade(target: str, fmt: str, output: Path | None, public_only: bool, only: s
     except AssignmentError as err:
         raise click.BadParameter(str(err), param_hint="--assignment") from None
     from grader.exporters import EXPORTERS
+    from grader.files import write_atomically
 
     if output is None:
         click.echo(EXPORTERS[fmt](report), nl=False)
@@ -135,7 +125,54 @@ def grade(target: str, fmt: str, output: Path | None, public_only: bool, only: s
     click.echo(EXPORTERS["table"](report), nl=False)
     try:
         output.absolute().parent.mkdir(parents=True, exist_ok=True)
-        _write_atomically(output, EXPORTERS[fmt](report))
+        write_atomically(output, EXPORTERS[fmt](report))
     except OSError as err:
         raise click.ClickException(f"could not write {output}: {err.strerror or err}") from None
     click.echo(f"wrote {fmt} to {output}")
+
+
+@main.command()
+@click.argument("submissions", type=click.Path(exists=True, path_type=Path))
+@click.option("--assignment", metavar="NAME", required=True, help="The assignment every submission is graded against.")
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder for gradebook.csv and one folder per student; running again resumes.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Students graded at once on this machine (default: one per CPU).")
+@click.option("--scheduler", metavar="ADDRESS", help="Grade on Dask instead: 'local:N' (a LocalCluster of N "
+              "workers) or a scheduler's address, e.g. tcp://host:8786.")
+@click.option("--heavy", type=click.Choice(("none", "quick", "full")), default="none", show_default=True,
+              help="Which heavy training checks to run.")
+@click.option("--force", is_flag=True, help="Grade again the students who already have a complete result.")
+@click.option("--only", default="", metavar="NAMES", help="Comma-separated topics or topic.function names to grade.")
+@click.option("--public-only", is_flag=True, help="Only the public checks.")
+@click.option("--call-timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+              help="Seconds one call into a submission may take.")
+@click.option("--import-timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+              help="Seconds importing one of a submission's modules may take.")
+def batch(submissions: Path, assignment: str, output: Path, jobs: int | None, scheduler: str | None, heavy: str,
+          force: bool, only: str, public_only: bool, call_timeout: float, import_timeout: float) -> None:
+    """Grade a class: SUBMISSIONS is a folder of student folders or zips, or a bulk-export zip
+    (Gradescope, Moodle). Writes per student results.json, feedback.md and feedback.html, and gradebook.csv."""
+    from grader.assignments import AssignmentError
+    from grader.batch import Options, default_jobs, run_batch
+    from grader.batch.cluster import parse_scheduler
+    from grader.batch.store import BatchBusy
+    from grader.submission import SubmissionFormatError
+
+    if heavy != "none":
+        raise click.BadParameter("no heavy training check is declared yet; only 'none' can run", param_hint="--heavy")
+    try:
+        scheduler = parse_scheduler(scheduler) if scheduler else None
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--scheduler") from None
+    names = tuple(name.strip() for name in only.split(",") if name.strip())
+    options = Options(assignment, names, public_only, call_timeout, import_timeout, jobs or default_jobs(), scheduler,
+                      force)
+    try:
+        run_batch(submissions, output, options, echo=click.echo)
+    except AssignmentError as err:
+        raise click.BadParameter(str(err), param_hint="--assignment") from None
+    except SubmissionFormatError as err:
+        raise click.BadParameter(str(err), param_hint="SUBMISSIONS") from None
+    except (BatchBusy, OSError) as err:
+        raise click.ClickException(str(err)) from None

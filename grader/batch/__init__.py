@@ -1,0 +1,118 @@
+"""Grading a whole class: ``grader batch``, resumable, one student isolated from the next.
+
+- :mod:`~grader.batch.students`: finding the students in a folder or a bulk-export zip;
+- :mod:`~grader.batch.store`: the output folder, its lock, resuming from complete folders;
+- :mod:`~grader.batch.task`: grading one student (plain JSON in, a committed folder out);
+- :mod:`~grader.batch.slot`: job slots, processes that import the checks once and fork a grading child per student;
+- :mod:`~grader.batch.local` and :mod:`~grader.batch.cluster`: running the tasks on ``--jobs`` slots or on Dask;
+- :mod:`~grader.batch.gradebook` and :mod:`~grader.batch.progress`: what the batch writes and says.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader.batch.gradebook import csv_text, summary, units
+from grader.batch.progress import Progress
+from grader.batch.store import Store
+from grader.batch.students import Student, discover
+from grader.batch.task import FAILED, record_of
+from grader.files import write_atomically
+
+__all__ = ["Options", "run_batch"]
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to grade every student of a batch."""
+
+    assignment: str
+    only: tuple[str, ...] = ()
+    public_only: bool = False
+    call_timeout: float = 30.0
+    import_timeout: float = 60.0
+    jobs: int = 1  # slots on this machine, without a scheduler
+    scheduler: str | None = None  # 'local:N' or a Dask scheduler's address
+    force: bool = False  # grade again students who have a complete result
+
+
+def _task(student: Student, store: Store, options: Options) -> dict[str, Any]:
+    return {"student": student.id, "source": str(student.source.absolute()), "output": str(store.root),
+            "scratch": str(store.scratch), "assignment": options.assignment, "only": list(options.only),
+            "public_only": options.public_only, "call_timeout": options.call_timeout,
+            "import_timeout": options.import_timeout, "empty": student.empty, "notes": list(student.notes)}
+
+
+def run_batch(submissions: Path, output: Path, options: Options,
+              echo: Callable[[str], None] = print) -> list[dict[str, Any]]:
+    """Grade every student of ``submissions`` into ``output``; return the gradebook's records.
+
+    Students with a complete folder in ``output`` are not graded again unless ``options.force``.
+    Refused students (duplicate identifiers, unreadable zips or zip bombs) get a
+    ``failed-to-grade`` row and no folder; their reason is found again on every run.
+
+    Raises
+    ------
+    grader.assignments.AssignmentError
+        For an unknown assignment.
+    grader.batch.store.BatchBusy
+        When another batch writes into ``output``.
+    grader.submission.SubmissionFormatError
+        For a bulk export that cannot be unpacked.
+    FileNotFoundError
+        When ``submissions`` does not exist.
+    """
+    from grader import assignments
+    from grader.grade import selected
+
+    manifest = assignments.load(options.assignment)
+    store = Store(output)
+    swept = store.open()
+    try:
+        if swept:
+            echo(f"removed {len(swept)} unfinished write(s) of an interrupted run")
+        students, notes = discover(submissions, store.scratch)
+        for note in notes:
+            echo(note)
+        refused = [record_of(_task(s, store, options), FAILED, s.refused, 0.0) for s in students if s.refused]
+        stored = [None if options.force else store.record(s.id) for s in students]
+        done = [record for s, record in zip(students, stored) if record is not None and not s.refused]
+        todo = [_task(s, store, options) for s, record in zip(students, stored) if record is None and not s.refused]
+        records = refused + done
+        where = options.scheduler or f"{options.jobs} job slot{'s' * (options.jobs != 1)}"
+        echo(f"{len(students)} students: {len(todo)} to grade on {where}, {len(done)} already done, "
+             f"{len(refused)} refused")
+        progress = Progress(len(todo))
+        try:
+            for record in _run(todo, options, store):
+                records.append(record)
+                progress.done(record)
+        finally:
+            progress.close()
+        columns = units(records, selected(manifest, options.only))
+        write_atomically(store.root / "gradebook.csv", csv_text(records, columns))
+        echo(summary(records, columns).rstrip("\n"))
+        echo(f"wrote {store.root / 'gradebook.csv'} and a folder per graded student")
+        return records
+    finally:
+        store.close()
+
+
+def _run(tasks: list[dict[str, Any]], options: Options, store: Store):
+    if not tasks:
+        return iter(())
+    if options.scheduler:
+        from grader.batch.cluster import run_cluster
+
+        return run_cluster(tasks, options.scheduler)
+    from grader.batch.local import run_local
+
+    return run_local(tasks, options.jobs, store.scratch)
+
+
+def default_jobs() -> int:
+    """The CPUs this process may use: one slot each."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -1,0 +1,81 @@
+"""Grade one student of a batch: the task a job slot or a Dask worker runs, plain JSON in and out.
+
+The task names files (the submission, the output folder); the student's results are written
+there, as one folder committed atomically, and the task returns the student's gradebook record.
+No object of the submission's ever crosses a process boundary.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from grader.batch.store import RECORD
+from grader.files import commit_folder, partial_folder
+
+GRADED, FAILED = "graded", "failed-to-grade"
+TRIES = 2  # a grading child that dies is given one more chance in a fresh one
+
+
+def record_of(task: dict[str, Any], status: str, reason: str, seconds: float, report: Any = None) -> dict[str, Any]:
+    """The gradebook record of one student; ``report`` (a :class:`grader.report.Report`) gives the points."""
+    points = {c.target: round(c.points, 4) for c in report.checks} if report is not None else {}
+    return {
+        "student": task["student"], "status": status, "reason": reason, "seconds": round(seconds, 2),
+        "total": round(report.points, 4) if report is not None else None,
+        "max_total": report.max_points if report is not None else None,
+        "points": points,
+        "max_points": {c.target: c.max_points for c in report.checks} if report is not None else {},
+    }
+
+
+def _grade(task: dict[str, Any], launch: Any) -> tuple[Any, str, str, int]:
+    """(report, status, reason, tries) of one student."""
+    from grader.grade import grade, ungraded
+    from grader.submission import SubmissionFormatError
+    from grader.target import TargetError
+
+    options = {"public_only": task["public_only"], "only": tuple(task["only"]), "assignment": task["assignment"]}
+    if task.get("empty"):
+        return ungraded(task["student"], task["empty"], **options), GRADED, task["empty"], 0
+    report, tries = None, 0
+    for tries in range(1, TRIES + 1):
+        try:
+            report = grade(str(task["source"]), call_timeout=task["call_timeout"], import_timeout=task["import_timeout"],
+                           launch=launch, scratch=Path(task["scratch"]), **options)
+        except (SubmissionFormatError, TargetError) as err:
+            return ungraded(task["student"], str(err), **options), FAILED, str(err), tries
+        if not report.incomplete:
+            return report, GRADED, "", tries
+    return report, FAILED, f"the grading process failed twice: {report.incomplete}", tries
+
+
+def grade_student(task: dict[str, Any], launch: Any = None) -> dict[str, Any]:
+    """Grade ``task["student"]`` and commit its folder; return its gradebook record.
+
+    Parameters
+    ----------
+    task : dict
+        ``student``, ``source`` (folder or zip), ``output`` (the batch's folder), ``scratch``,
+        ``assignment``, ``only``, ``public_only``, ``call_timeout``, ``import_timeout``, and
+        optionally ``empty`` (why there is nothing to grade) and ``notes`` (for the gradebook).
+    launch : callable, optional
+        How :func:`grader.grade.grade` starts its grading child (default: a fresh interpreter).
+    """
+    from grader.exporters import EXPORTERS
+    from grader.feedback import html, markdown
+
+    start = time.perf_counter()
+    report, status, reason, tries = _grade(task, launch)
+    reason = "; ".join(part for part in [reason, *task.get("notes", ())] if part)
+    record = record_of(task, status, reason, time.perf_counter() - start, report)
+    record["tries"] = tries
+    final = Path(task["output"]) / task["student"]
+    partial = partial_folder(final)
+    (partial / "results.json").write_text(EXPORTERS["gradescope"](report), encoding="utf-8")
+    (partial / "feedback.md").write_text(markdown(report, status=status, reason=reason), encoding="utf-8")
+    (partial / "feedback.html").write_text(html(report, partial, status=status, reason=reason), encoding="utf-8")
+    (partial / RECORD).write_text(json.dumps({**record, "report": report.as_dict()}, indent=1) + "\n", encoding="utf-8")
+    commit_folder(partial, final)
+    return record
