@@ -90,12 +90,19 @@ def _inspect(student_id: str, entry: Path) -> Student:
 
 
 def _class_folder(root: Path) -> Path:
-    """``root``, or the one folder inside it that holds the class (an export's wrapping folder)."""
+    """``root``, or the one folder inside it that holds the class (an export's wrapping folder).
+
+    The folder is a wrapper when it holds no code and either a folder of its own or several
+    folders and zips; a lone zip inside a lone folder is one student's upload, not a class.
+    """
     inside = _entries(root)
-    folders = [p for p in inside if p.is_dir() and not p.is_symlink()]
-    if len(folders) == 1 and not any(p.suffix == ".zip" or (p.is_file() and p.suffix in CODE) for p in inside):
-        return folders[0]
-    return root
+    if len(inside) != 1 or not inside[0].is_dir() or inside[0].is_symlink():
+        return root
+    held = _entries(inside[0])
+    folders = [p for p in held if p.is_dir() and not p.is_symlink()]
+    zips = [p for p in held if p.is_file() and p.suffix == ".zip"]
+    code = [p for p in held if p.is_file() and p.suffix in CODE]
+    return inside[0] if not code and (folders or len(zips) > 1) else root
 
 
 def discover(submissions: Path, scratch: Path) -> tuple[list[Student], list[str]]:
