@@ -48,7 +48,11 @@ def _client(address: str):
 
 
 def parse_scheduler(address: str) -> str:
-    """``address`` if it is ``local:N`` (N ≥ 1) or a scheduler URL; else ``ValueError`` saying what is accepted."""
+    """``address`` if it is ``local:N`` (N ≥ 1) or a scheduler URL and Dask is installed; else ``ValueError`` saying why."""
+    import importlib.util
+
+    if importlib.util.find_spec("distributed") is None:
+        raise ValueError("--scheduler needs Dask distributed, which is not installed: pip install 'gradekit[cluster]'")
     kind, _, count = address.partition(":")
     if kind == "local" and not (count.isdigit() and int(count) >= 1):
         raise ValueError(f"--scheduler local:N needs a number of workers N >= 1, got {address!r}")

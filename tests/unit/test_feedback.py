@@ -20,18 +20,14 @@ from .browser import find_browser, load
 SECRET = "hidden input: Tensor[size=(7, 7)] seed 31337"
 
 
-def _png(path: Path, color: str = "tab:blue") -> Path:
-    import matplotlib
+def _png(path: Path) -> Path:
+    """A 240x160 PNG: a colour gradient, as a stand-in for a heavy check's sample grid."""
+    from PIL import Image
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(3, 2), dpi=80)
-    ax.imshow(np.linspace(0, 1, 400).reshape(20, 20), cmap="viridis")
-    ax.set_title("samples", color=color)
+    ramp = np.linspace(0, 255, 240, dtype=np.uint8)
+    pixels = np.stack([np.tile(ramp, (160, 1)), np.full((160, 240), 90, np.uint8), np.tile(ramp[::-1], (160, 1))], -1)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
+    Image.fromarray(pixels).save(path)
     return path
 
 
