@@ -15,11 +15,13 @@ hand-in against the solutions under the handout's names, and alice (whose wrong 
 against the solutions on vae and divergences; it prints the failing/passing ratio of the medians.
 
 Run: .venv/bin/python benchmarks/batch.py [--students 40] [--repeat 3] [--modes loop,jobs,dask] [--ratio]
-Prints the median wall time and submissions per minute of each mode, and the ratios of the medians.
+Prints the median wall time and submissions per minute of each mode, its CPU seconds per submission
+(every process waited for, grading children and sandboxed workers included), and the ratios of the medians.
 """
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import statistics
 import subprocess
@@ -27,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Self
 
 ROOT = Path(__file__).resolve().parents[1]
 GRADER = Path(sys.executable).with_name("grader")
@@ -58,44 +61,60 @@ def make_class(folder: Path, students: int) -> Path:
     return folder
 
 
-def _wall(command: list[str]) -> float:
-    start = time.perf_counter()
+class Clock:
+    """Wall time, and CPU time of every process waited for (children, their children, ...): on a
+    shared machine the wall time drifts with the others' load, the CPU time much less."""
+
+    def __enter__(self) -> Self:
+        self.wall, self.cpu = time.perf_counter(), self._cpu()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.wall, self.cpu = time.perf_counter() - self.wall, self._cpu() - self.cpu
+
+    @staticmethod
+    def _cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+
+def _run(command: list[str]) -> None:
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
-    return time.perf_counter() - start
 
 
-def run_mode(mode: str, klass: Path, out: Path) -> float:
-    """Wall seconds of grading the whole class once in ``mode``."""
+def run_mode(mode: str, klass: Path, out: Path) -> Clock:
+    """Grade the whole class once in ``mode``; return its clock."""
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    if mode == "loop":
-        start = time.perf_counter()
-        for student in sorted(klass.iterdir()):
-            subprocess.run([str(GRADER), "grade", str(student), "--assignment", ASSIGNMENT, "--format", "gradescope",
-                            "--output", str(out / f"{student.name}.json")],
-                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
-        return time.perf_counter() - start
     where = ["--jobs", "2"] if mode == "jobs" else ["--scheduler", "local:2"]
-    return _wall([str(GRADER), "batch", str(klass), "--assignment", ASSIGNMENT, "--output", str(out), *where])
+    with Clock() as clock:
+        if mode == "loop":
+            for student in sorted(klass.iterdir()):
+                _run([str(GRADER), "grade", str(student), "--assignment", ASSIGNMENT, "--format", "gradescope",
+                      "--output", str(out / f"{student.name}.json")])
+        else:
+            _run([str(GRADER), "batch", str(klass), "--assignment", ASSIGNMENT, "--output", str(out), *where])
+    return clock
 
 
 def throughput(ns: argparse.Namespace, scratch: Path) -> None:
     klass = make_class(scratch / "class", ns.students)
     modes = ns.modes.split(",")
-    times: dict[str, list[float]] = {mode: [] for mode in modes}
+    runs: dict[str, list[Clock]] = {mode: [] for mode in modes}
     for repeat in range(ns.repeat):
         for mode in modes:
-            times[mode].append(run_mode(mode, klass, scratch / f"out-{mode}"))
-            print(f"run {repeat + 1}: {mode} {times[mode][-1]:.1f} s", flush=True)
-    medians = {mode: statistics.median(t) for mode, t in times.items()}
-    for mode, t in times.items():
-        print(f"{mode}: median {medians[mode]:.1f} s for {ns.students} submissions "
-              f"({ns.students * 60 / medians[mode]:.1f} per minute); runs {', '.join(f'{x:.1f}' for x in t)}")
-    if "loop" in medians:
+            runs[mode].append(run_mode(mode, klass, scratch / f"out-{mode}"))
+            print(f"run {repeat + 1}: {mode} {runs[mode][-1].wall:.1f} s wall, {runs[mode][-1].cpu:.1f} s CPU", flush=True)
+    wall = {mode: statistics.median(c.wall for c in clocks) for mode, clocks in runs.items()}
+    for mode, clocks in runs.items():
+        cpu = statistics.median(c.cpu for c in clocks) / ns.students
+        print(f"{mode}: median {wall[mode]:.1f} s for {ns.students} submissions ({ns.students * 60 / wall[mode]:.1f} "
+              f"per minute), {cpu:.2f} CPU s per submission; walls {', '.join(f'{c.wall:.1f}' for c in clocks)}")
+    if "loop" in wall:
         for mode in (m for m in modes if m != "loop"):
-            print(f"{mode} vs loop: {medians['loop'] / medians[mode]:.2f}x the throughput")
-    if "jobs" in medians and "dask" in medians:
-        print(f"dask vs jobs: wall time {medians['dask'] / medians['jobs']:.2f}x")
+            print(f"{mode} vs loop: {wall['loop'] / wall[mode]:.2f}x the throughput")
+    if "jobs" in wall and "dask" in wall:
+        print(f"dask vs jobs: wall time {wall['dask'] / wall['jobs']:.2f}x")
 
 
 def ratio(ns: argparse.Namespace, scratch: Path) -> None:
@@ -107,15 +126,18 @@ def ratio(ns: argparse.Namespace, scratch: Path) -> None:
                                                       ["--only", "vae,divergences"]),
     }
     for label, (failing, passing, options) in pairs.items():
-        times: dict[str, list[float]] = {"failing": [], "passing": []}
+        runs: dict[str, list[Clock]] = {"failing": [], "passing": []}
         for _ in range(ns.repeat):
             for kind, target in (("failing", failing), ("passing", passing)):
-                times[kind].append(_wall([str(GRADER), "grade", *target, *options]))
-        median = {kind: statistics.median(t) for kind, t in times.items()}
-        print(f"{label}: median {median['failing']:.2f} s / {median['passing']:.2f} s = "
-              f"{median['failing'] / median['passing']:.2f} over {ns.repeat} interleaved runs "
-              f"(failing {', '.join(f'{t:.1f}' for t in times['failing'])}; "
-              f"passing {', '.join(f'{t:.1f}' for t in times['passing'])})", flush=True)
+                with Clock() as clock:
+                    _run([str(GRADER), "grade", *target, *options])
+                runs[kind].append(clock)
+        for measure in ("wall", "cpu"):
+            median = {kind: statistics.median(getattr(c, measure) for c in clocks) for kind, clocks in runs.items()}
+            each = "; ".join(f"{kind} {', '.join(f'{getattr(c, measure):.1f}' for c in clocks)}"
+                             for kind, clocks in runs.items())
+            print(f"{label}, {measure}: median {median['failing']:.2f} s / {median['passing']:.2f} s = "
+                  f"{median['failing'] / median['passing']:.2f} over {ns.repeat} interleaved runs ({each})", flush=True)
 
 
 def main() -> None:
