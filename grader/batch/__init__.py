@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from typing import Any
 from grader.batch.gradebook import csv_text, summary, units
 from grader.batch.progress import Progress
 from grader.batch.store import Store
-from grader.batch.students import Student, discover
+from grader.batch.students import Student, discover, fingerprint
 from grader.batch.task import FAILED, record_of
 from grader.files import write_atomically
 
@@ -39,18 +39,33 @@ class Options:
     force: bool = False  # grade again students who have a complete result
 
 
-def _task(student: Student, store: Store, options: Options) -> dict[str, Any]:
+def _task(student: Student, store: Store, options: Options, graded_as: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"student": student.id, "source": str(student.source.absolute()), "output": str(store.root),
             "scratch": str(store.scratch), "assignment": options.assignment, "only": list(options.only),
             "public_only": options.public_only, "call_timeout": options.call_timeout,
-            "import_timeout": options.import_timeout, "empty": student.empty, "notes": list(student.notes)}
+            "import_timeout": options.import_timeout, "empty": student.empty, "notes": list(student.notes),
+            "graded_as": graded_as}
+
+
+def _graded_as(student: Student, options: Options) -> dict[str, Any]:
+    """What a stored result must have been graded from and with to count as this run's."""
+    source = student.source if student.source.exists() and not student.source.is_symlink() else None
+    return {"submission": fingerprint(source) if source is not None else None, "assignment": options.assignment,
+            "only": sorted(options.only), "public_only": options.public_only}
+
+
+def _stored(store: Store, student: Student, options: Options, graded_as: dict[str, Any]) -> dict[str, Any] | None:
+    """The complete result of ``student`` for this very submission and these options, if there is one."""
+    record = None if options.force else store.record(student.id)
+    return record if record is not None and record.get("graded_as") == graded_as else None
 
 
 def run_batch(submissions: Path, output: Path, options: Options,
               echo: Callable[[str], None] = print) -> list[dict[str, Any]]:
     """Grade every student of ``submissions`` into ``output``; return the gradebook's records.
 
-    Students with a complete folder in ``output`` are not graded again unless ``options.force``.
+    Students with a complete folder in ``output``, graded from the same submission (its SHA-256)
+    with the same assignment and selection, are not graded again unless ``options.force``.
     Refused students (duplicate identifiers, unreadable zips or zip bombs) get a
     ``failed-to-grade`` row and no folder; their reason is found again on every run.
 
@@ -78,9 +93,14 @@ def run_batch(submissions: Path, output: Path, options: Options,
         for note in notes:
             echo(note)
         refused = [record_of(_task(s, store, options), FAILED, s.refused, 0.0) for s in students if s.refused]
-        stored = [None if options.force else store.record(s.id) for s in students]
-        done = [record for s, record in zip(students, stored) if record is not None and not s.refused]
-        todo = [_task(s, store, options) for s, record in zip(students, stored) if record is None and not s.refused]
+        todo, done = [], []
+        for student in (s for s in students if not s.refused):
+            graded_as = _graded_as(student, options)
+            stored = _stored(store, student, options, graded_as)
+            if stored is None:
+                todo.append(_task(student, store, options, graded_as))
+            else:
+                done.append(stored)
         records = refused + done
         where = options.scheduler or f"{options.jobs} job slot{'s' * (options.jobs != 1)}"
         echo(f"{len(students)} students: {len(todo)} to grade on {where}, {len(done)} already done, "
@@ -101,16 +121,24 @@ def run_batch(submissions: Path, output: Path, options: Options,
         store.close()
 
 
-def _run(tasks: list[dict[str, Any]], options: Options, store: Store):
+def _run(tasks: list[dict[str, Any]], options: Options, store: Store) -> Iterator[dict[str, Any]]:
+    """Each task's record as it is done; a student with nothing to grade is written here, with no child to run."""
+    from grader.batch.task import grade_student
+
+    for task in tasks:
+        if task["empty"]:
+            yield grade_student(task)
+    tasks = [task for task in tasks if not task["empty"]]
     if not tasks:
-        return iter(())
+        return
     if options.scheduler:
         from grader.batch.cluster import run_cluster
 
-        return run_cluster(tasks, options.scheduler)
-    from grader.batch.local import run_local
+        yield from run_cluster(tasks, options.scheduler)
+    else:
+        from grader.batch.local import run_local
 
-    return run_local(tasks, options.jobs, store.scratch)
+        yield from run_local(tasks, options.jobs, store.scratch)
 
 
 def default_jobs() -> int:

@@ -17,6 +17,7 @@ said. Nothing here runs or imports submitted code; zips are read through
 """
 from __future__ import annotations
 
+import hashlib
 import shutil
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -38,6 +39,20 @@ class Student:
     refused: str = ""  # not graded at all (a duplicate identifier, a zip bomb): failed-to-grade, with this reason
     empty: str = ""  # nothing gradable in it: graded as empty, with this reason
     notes: tuple[str, ...] = ()  # said in its gradebook row, e.g. zip entries left out
+
+
+def fingerprint(source: Path) -> str:
+    """SHA-256 of a submission as handed in: a zip's bytes, or a folder's file names and contents
+    (links not followed); a result of another version of it is not a result of this one."""
+    digest = hashlib.sha256()
+    files = [source] if source.is_file() else sorted(p for p in source.rglob("*") if p.is_file() and not p.is_symlink())
+    for path in files:
+        digest.update(str(path.relative_to(source) if path != source else path.name).encode() + b"\0")
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        digest.update(b"\0")
+    return digest.hexdigest()
 
 
 def _entries(folder: Path) -> list[Path]:

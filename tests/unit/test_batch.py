@@ -270,3 +270,20 @@ def test_a_second_batch_on_the_same_output_is_refused(tmp_path) -> None:
             Store(tmp_path / "out").open()
     finally:
         held.close()
+
+
+def test_a_changed_submission_or_other_options_are_graded_again(tmp_path) -> None:
+    from grader.batch import Options, run_batch
+
+    submissions = tmp_path / "class"
+    (submissions / "eve").mkdir(parents=True)
+    (submissions / "eve" / "notes.md").write_text("nothing to grade yet")  # graded as empty: no grading child
+    options = Options(ASSIGNMENT, only=(ONLY,), jobs=1)
+    said: list[str] = []
+    run_batch(submissions, tmp_path / "out", options, echo=said.append)
+    run_batch(submissions, tmp_path / "out", options, echo=said.append)
+    (submissions / "eve" / "notes.md").write_text("still nothing")
+    run_batch(submissions, tmp_path / "out", options, echo=said.append)
+    run_batch(submissions, tmp_path / "out", Options(ASSIGNMENT, only=("vae",), jobs=1), echo=said.append)
+    counts = [line.split(": ")[1].split(" to grade")[0] for line in said if " to grade on " in line]
+    assert counts == ["1", "0", "1", "1"]
