@@ -140,8 +140,10 @@ def grade(target: str, fmt: str, output: Path | None, public_only: bool, only: s
               help="Students graded at once on this machine (default: one per CPU).")
 @click.option("--scheduler", metavar="ADDRESS", help="Grade on Dask instead: 'local:N' (a LocalCluster of N "
               "workers) or a scheduler's address, e.g. tcp://host:8786.")
-@click.option("--heavy", type=click.Choice(("none", "quick", "full")), default="none", show_default=True,
-              help="Which heavy training checks to run.")
+@click.option("--heavy", type=click.Choice(("none", "quick", "full")), default=None,
+              help="Train the training checks at this size  [default: the assignment's heavy_default]")
+@click.option("--device", type=click.Choice(("auto", "cpu", "cuda")), default="auto", show_default=True,
+              help="Where training runs; with GPUs, one student per GPU at a time.")
 @click.option("--force", is_flag=True, help="Grade again the students who already have a complete result.")
 @click.option("--only", default="", metavar="NAMES", help="Comma-separated topics or topic.function names to grade.")
 @click.option("--public-only", is_flag=True, help="Only the public checks.")
@@ -149,8 +151,9 @@ def grade(target: str, fmt: str, output: Path | None, public_only: bool, only: s
               help="Seconds one call into a submission may take.")
 @click.option("--import-timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
               help="Seconds importing one of a submission's modules may take.")
-def batch(submissions: Path, assignment: str, output: Path, jobs: int | None, scheduler: str | None, heavy: str,
-          force: bool, only: str, public_only: bool, call_timeout: float, import_timeout: float) -> None:
+def batch(submissions: Path, assignment: str, output: Path, jobs: int | None, scheduler: str | None,
+          heavy: str | None, device: str, force: bool, only: str, public_only: bool, call_timeout: float,
+          import_timeout: float) -> None:
     """Grade a class: SUBMISSIONS is a folder of student folders or zips, or a bulk-export zip
     (Gradescope, Moodle). Writes per student results.json, feedback.md and feedback.html, and gradebook.csv."""
     from grader.assignments import AssignmentError
@@ -159,15 +162,13 @@ def batch(submissions: Path, assignment: str, output: Path, jobs: int | None, sc
     from grader.batch.store import BatchBusy
     from grader.submission import SubmissionFormatError
 
-    if heavy != "none":
-        raise click.BadParameter("no heavy training check is declared yet; only 'none' can run", param_hint="--heavy")
     try:
         scheduler = parse_scheduler(scheduler) if scheduler else None
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="--scheduler") from None
     names = tuple(name.strip() for name in only.split(",") if name.strip())
     options = Options(assignment, names, public_only, call_timeout, import_timeout, jobs or default_jobs(), scheduler,
-                      force)
+                      force, heavy, device)
     try:
         run_batch(submissions, output, options, echo=click.echo)
     except AssignmentError as err:

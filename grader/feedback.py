@@ -43,6 +43,27 @@ def _heading(report: Report, status: str, reason: str) -> tuple[str, list[str]]:
     return title, lines
 
 
+def _sections(report: Report) -> list[tuple[str, float, float, list[CheckResult]]]:
+    """(topic, points, of how many, its checks); a training check that did not run counts in no total."""
+    out = []
+    for topic, group in groupby(report.checks, key=lambda c: c.topic):
+        group = list(group)
+        out.append((topic, sum(c.points for c in group if c.ran), sum(c.max_points for c in group if c.ran), group))
+    return out
+
+
+def _row(check: CheckResult) -> tuple[str, str]:
+    """(points, mark) of one function in its topic's table."""
+    if not check.ran:
+        return f"— / {check.max_points:g}", "not run (a training check: --heavy quick or full trains it)"
+    return f"{check.points:.2f} / {check.max_points:g}", "ok" if check.passed else "lost points"
+
+
+def _explained(check: CheckResult) -> bool:
+    """Whether ``check`` gets a section of its own: points lost, notes, figures or a training verdict."""
+    return check.ran and bool(not check.passed or check.notes or check.figures or check.verdicts())
+
+
 def _fence(text: str) -> str:
     ticks = "`" * max(3, 1 + max((len(run) for run in re.findall("`+", text)), default=0))
     return f"{ticks}text\n{text}\n{ticks}"
@@ -52,14 +73,12 @@ def markdown(report: Report, *, status: str = "graded", reason: str = "") -> str
     """The feedback as Markdown; figures are linked, relative to the folder it is written to."""
     title, lead = _heading(report, status, reason)
     out = [f"# {title}", "", *[f"**{line}**" if i == 0 else line for i, line in enumerate(lead)]]
-    for topic, group in groupby(report.checks, key=lambda c: c.topic):
-        group = list(group)
-        got, total = sum(c.points for c in group), sum(c.max_points for c in group)
+    for topic, got, total, group in _sections(report):
         out += ["", f"## {topic}.py: {got:.2f} / {total:g}", "", "| function | points | |", "|---|---|---|"]
-        out += [f"| `{c.function}` | {c.points:.2f} / {c.max_points:g} | {'ok' if c.passed else 'lost points'} |"
-                for c in group]
-        for check in (c for c in group if not c.passed or c.notes or c.figures):
+        out += [f"| `{c.function}` | {' | '.join(_row(c))} |" for c in group]
+        for check in filter(_explained, group):
             out += ["", f"### `{check.function}`: {check.points:.2f} / {check.max_points:g}"]
+            out += ["", *[f"- {verdict}" for verdict in check.verdicts()]] if check.verdicts() else []
             for facet, worth, why in check.lost(reveal_hidden=False):
                 kind = "core" if facet.core else "clause"
                 out += ["", f"- **{facet.name}** ({kind}, {worth:.2f} pts)", "", _indent(_fence(shorten(why)))]
@@ -101,7 +120,7 @@ body { font: 15px/1.45 system-ui, sans-serif; max-width: 60rem; margin: 2rem aut
 h1 { font-size: 1.5rem; } h2 { margin-top: 2rem; border-bottom: 1px solid #ccc; } h3 { font-size: 1.05rem; }
 table { border-collapse: collapse; } td, th { padding: .2rem .8rem; border-bottom: 1px solid #eee; text-align: left; }
 td.points { font-variant-numeric: tabular-nums; text-align: right; }
-.ok { color: #176f2c; } .lost { color: #a4262c; } .total { font-size: 1.2rem; font-weight: 600; }
+.ok { color: #176f2c; } .lost { color: #a4262c; } .idle { color: #777; } .total { font-size: 1.2rem; font-weight: 600; }
 .warning { background: #fff4ce; padding: .5rem .8rem; border-left: 4px solid #d8a100; }
 pre { background: #f6f6f6; padding: .6rem; overflow-x: auto; white-space: pre-wrap; font-size: 13px; }
 figure { margin: 1rem 0; } figure img { max-width: 100%; border: 1px solid #ddd; }
@@ -112,6 +131,7 @@ _POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 def _check_html(check: CheckResult, folder: Path) -> list[str]:
     e = _html.escape
     out = [f'<h3 id="{e(check.target)}"><code>{e(check.function)}</code>: {check.points:.2f} / {check.max_points:g}</h3>']
+    out += [f'<p class="ok">{e(verdict)}</p>' for verdict in check.verdicts()]
     for facet, worth, why in check.lost(reveal_hidden=False):
         kind = "core" if facet.core else "clause"
         out.append(f"<p><strong>{e(facet.name)}</strong> ({kind}, {worth:.2f} pts)</p><pre>{e(shorten(why))}</pre>")
@@ -133,16 +153,15 @@ def html(report: Report, folder: Path, *, status: str = "graded", reason: str = 
     title, lead = _heading(report, status, reason)
     body = [f"<h1>{e(title)}</h1>", f'<p class="total">{e(lead[0])}</p>']
     body += [f'<p class="warning">{e(line)}</p>' for line in lead[1:]]
-    for topic, group in groupby(report.checks, key=lambda c: c.topic):
-        group = list(group)
-        got, total = sum(c.points for c in group), sum(c.max_points for c in group)
+    for topic, got, total, group in _sections(report):
         body += [f"<h2>{e(topic)}.py: {got:.2f} / {total:g}</h2>", "<table>"]
         for c in group:
-            mark = '<span class="ok">ok</span>' if c.passed else '<span class="lost">lost points</span>'
-            body.append(f'<tr><td><code>{e(c.function)}</code></td><td class="points">{c.points:.2f} / '
-                        f"{c.max_points:g}</td><td>{mark}</td></tr>")
+            points, mark = _row(c)
+            css = "ok" if mark == "ok" else "lost" if mark == "lost points" else "idle"
+            body.append(f'<tr><td><code>{e(c.function)}</code></td><td class="points">{e(points)}</td>'
+                        f'<td><span class="{css}">{e(mark)}</span></td></tr>')
         body.append("</table>")
-        for check in (c for c in group if not c.passed or c.notes or c.figures):
+        for check in filter(_explained, group):
             body += _check_html(check, folder)
     if report.notes:
         body += ["<h2>Notes</h2>", "<ul>", *[f"<li>{e(shorten(n, lines=4))}</li>" for n in report.notes], "</ul>"]

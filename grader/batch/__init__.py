@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.batch.gradebook import csv_text, summary, units
+from grader.batch.local import gpus, job_slots
 from grader.batch.progress import Progress
 from grader.batch.store import Store
 from grader.batch.students import Student, discover, fingerprint
@@ -37,21 +39,23 @@ class Options:
     jobs: int = 1  # slots on this machine, without a scheduler
     scheduler: str | None = None  # 'local:N' or a Dask scheduler's address
     force: bool = False  # grade again students who have a complete result
+    heavy: str | None = None  # size of the training checks: none, quick or full (default: the assignment's)
+    device: str = "auto"  # where training runs: auto, cpu or cuda
 
 
 def _task(student: Student, store: Store, options: Options, graded_as: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"student": student.id, "source": str(student.source.absolute()), "output": str(store.root),
             "scratch": str(store.scratch), "assignment": options.assignment, "only": list(options.only),
             "public_only": options.public_only, "call_timeout": options.call_timeout,
-            "import_timeout": options.import_timeout, "empty": student.empty, "notes": list(student.notes),
-            "graded_as": graded_as}
+            "import_timeout": options.import_timeout, "heavy": options.heavy, "device": options.device,
+            "empty": student.empty, "notes": list(student.notes), "graded_as": graded_as}
 
 
 def _graded_as(student: Student, options: Options) -> dict[str, Any]:
     """What a stored result must have been graded from and with to count as this run's."""
     source = student.source if student.source.exists() and not student.source.is_symlink() else None
     return {"submission": fingerprint(source) if source is not None else None, "assignment": options.assignment,
-            "only": sorted(options.only), "public_only": options.public_only}
+            "only": sorted(options.only), "public_only": options.public_only, "heavy": options.heavy}
 
 
 def _stored(store: Store, student: Student, options: Options, graded_as: dict[str, Any]) -> dict[str, Any] | None:
@@ -84,6 +88,7 @@ def run_batch(submissions: Path, output: Path, options: Options,
     from grader.grade import selected
 
     manifest = assignments.load(options.assignment)
+    options = dataclasses.replace(options, heavy=options.heavy or manifest.heavy_level)
     store = Store(output)
     swept = store.open()
     try:
@@ -102,12 +107,13 @@ def run_batch(submissions: Path, output: Path, options: Options,
             else:
                 done.append(stored)
         records = refused + done
-        where = options.scheduler or f"{options.jobs} job slot{'s' * (options.jobs != 1)}"
+        jobs = job_slots(options.jobs, options.heavy, options.device, gpus())
+        where = options.scheduler or f"{jobs} job slot{'s' * (jobs != 1)}"
         echo(f"{len(students)} students: {len(todo)} to grade on {where}, {len(done)} already done, "
              f"{len(refused)} refused")
         progress = Progress(len(todo))
         try:
-            for record in _run(todo, options, store):
+            for record in _run(todo, dataclasses.replace(options, jobs=jobs), store):
                 records.append(record)
                 progress.done(record)
         finally:
@@ -138,7 +144,8 @@ def _run(tasks: list[dict[str, Any]], options: Options, store: Store) -> Iterato
     else:
         from grader.batch.local import run_local
 
-        yield from run_local(tasks, options.jobs, store.scratch)
+        training = options.heavy != "none" and options.device != "cpu"
+        yield from run_local(tasks, options.jobs, store.scratch, gpus=gpus() if training else 0)
 
 
 def default_jobs() -> int:

@@ -15,17 +15,31 @@ def _failed(task: dict[str, Any], reason: str) -> dict[str, Any]:
     return record_of(task, FAILED, reason, 0.0)
 
 
-def run_local(tasks: list[dict[str, Any]], jobs: int, logs: Path) -> Iterator[dict[str, Any]]:
+def gpus() -> int:
+    """NVIDIA GPUs the driver lists, found without initialising CUDA (a slot must never: its forked
+    children could not use it)."""
+    folder = Path("/proc/driver/nvidia/gpus")
+    return len(list(folder.iterdir())) if folder.is_dir() else 0
+
+
+def job_slots(jobs: int, heavy: str, device: str, gpus: int) -> int:
+    """How many students to grade at once: ``jobs``, but one per GPU while training may use them."""
+    return min(jobs, gpus) if heavy != "none" and device != "cpu" and gpus else jobs
+
+
+def run_local(tasks: list[dict[str, Any]], jobs: int, logs: Path, gpus: int = 0) -> Iterator[dict[str, Any]]:
     """Grade ``tasks`` on ``jobs`` slots; yield each record as it is done, in the order they finish.
 
-    A slot that dies is replaced and its student tried once more; closing the iterator early (an
-    interrupted batch) stops every slot and its grading child.
+    With ``gpus``, slot n sees only GPU n (``CUDA_VISIBLE_DEVICES``): one student per device at a
+    time. A slot that dies is replaced and its student tried once more; closing the iterator early
+    (an interrupted batch) stops every slot and its grading child.
     """
     todo: queue.Queue[dict[str, Any] | None] = queue.Queue()
     done: queue.Queue[dict[str, Any] | BaseException] = queue.Queue()
     for task in tasks:
         todo.put(task)
-    slots = [Slot(logs / f"slot-{n}.log") for n in range(min(jobs, len(tasks)))]
+    slots = [Slot(logs / f"slot-{n}.log", {"CUDA_VISIBLE_DEVICES": str(n)} if gpus else None)
+             for n in range(min(jobs, len(tasks)))]
     stopping = threading.Event()
 
     def work(slot: Slot) -> None:

@@ -151,10 +151,12 @@ class Slot:
     ----------
     log : Path
         Where the slot's own standard error goes (its grading children log into their scratch).
+    env : dict, optional
+        Variables set for the slot and its children (e.g. the GPU it may use).
     """
 
-    def __init__(self, log: Path):
-        self.log = log
+    def __init__(self, log: Path, env: dict[str, str] | None = None):
+        self.log, self.env = log, env
         self.proc: subprocess.Popen | None = None
         self.ready_seconds: float | None = None
         self.retired = False
@@ -166,7 +168,8 @@ class Slot:
                 raise SlotDied("the batch was stopped")
             with open(self.log, "ab") as err:
                 self.proc = subprocess.Popen([sys.executable, "-m", "grader.batch.slot"], stdin=subprocess.PIPE,
-                                             stdout=subprocess.PIPE, stderr=err, text=True, start_new_session=True)
+                                             stdout=subprocess.PIPE, stderr=err, text=True, start_new_session=True,
+                                             env={**os.environ, **(self.env or {})})
         self.ready_seconds = self._reply()["ready"]
 
     def _reply(self) -> dict[str, Any]:

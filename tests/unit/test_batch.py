@@ -219,8 +219,8 @@ def test_a_grading_child_that_dies_is_tried_again_then_recorded_as_failed(tmp_pa
 
     (tmp_path / "scratch").mkdir()
     task = {"student": "carol", "source": str(CAROL), "output": str(tmp_path), "scratch": str(tmp_path / "scratch"),
-            "assignment": ASSIGNMENT, "only": [ONLY], "public_only": False, "call_timeout": 30.0,
-            "import_timeout": 60.0}
+            "assignment": ASSIGNMENT, "only": [ONLY], "public_only": False, "heavy": "none", "device": "cpu",
+            "call_timeout": 30.0, "import_timeout": 60.0}
     record = grade_student(task, dying)
     assert len(launched) == 2 and record["status"] == FAILED and record["tries"] == 2
     assert "the grading process failed twice" in record["reason"] and "exit -9" in record["reason"]
@@ -252,7 +252,7 @@ def test_a_slot_that_dies_is_replaced_once(deaths, status) -> None:
     (["--assignment", "nope"], "no assignment 'nope'"),
     (["--assignment", ASSIGNMENT, "--scheduler", "local:0"], "needs a number of workers N >= 1"),
     (["--assignment", ASSIGNMENT, "--scheduler", "somehost"], "must be local:N or a Dask scheduler address"),
-    (["--assignment", ASSIGNMENT, "--heavy", "quick"], "no heavy training check is declared yet"),
+    (["--assignment", ASSIGNMENT, "--heavy", "huge"], "'huge' is not one of 'none', 'quick', 'full'"),
 ], ids=["unknown-assignment", "local-zero", "bad-address", "heavy"])
 def test_cli_refuses_bad_options(tmp_path, args, message) -> None:
     (tmp_path / "class").mkdir()
@@ -287,3 +287,40 @@ def test_a_changed_submission_or_other_options_are_graded_again(tmp_path) -> Non
     run_batch(submissions, tmp_path / "out", Options(ASSIGNMENT, only=("vae",), jobs=1), echo=said.append)
     counts = [line.split(": ")[1].split(" to grade")[0] for line in said if " to grade on " in line]
     assert counts == ["1", "0", "1", "1"]
+
+
+@pytest.mark.heavy
+def test_training_checks_leave_their_figures_in_the_student_folder_and_its_feedback(tmp_path) -> None:
+    (tmp_path / "class").mkdir()
+    shutil.copytree(CAROL, tmp_path / "class" / "carol")
+    run = subprocess.run([*GRADER, "batch", str(tmp_path / "class"), "--assignment", ASSIGNMENT, "--output",
+                          str(tmp_path / "out"), "--only", "gan.dirac", "--heavy", "quick", "--jobs", "1"],
+                         capture_output=True, text=True, timeout=900, cwd=ROOT, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    folder = tmp_path / "out" / "carol"
+    record = json.loads((folder / "record.json").read_text())
+    (dirac,) = record["report"]["checks"]
+    assert dirac["figures"] and all(not Path(f).is_absolute() and (folder / f).read_bytes()[:4] == b"\x89PNG"
+                                    for f in dirac["figures"])
+    page = (folder / "feedback.html").read_text()
+    assert page.count('src="data:image/png;base64,') == len(dirac["figures"])
+    assert f"figure: {dirac['figures'][0]}" in (folder / "results.json").read_text()
+    assert rows(tmp_path / "out")["carol"]["gan.dirac"] == "3"
+
+
+def test_one_student_per_gpu_while_training_may_use_it() -> None:
+    from grader.batch.local import job_slots
+
+    assert job_slots(4, "quick", "auto", gpus=1) == 1 and job_slots(4, "full", "cuda", gpus=2) == 2
+    assert job_slots(4, "none", "auto", gpus=1) == 4 and job_slots(4, "quick", "cpu", gpus=1) == 4
+    assert job_slots(4, "quick", "auto", gpus=0) == 4
+
+
+def test_figures_are_kept_relative_to_the_student_folder(tmp_path) -> None:
+    from grader.batch.task import _relative
+    from grader.report import CheckResult, FacetResult, Report
+
+    check = CheckResult("gan.dirac", 3.0, True, (FacetResult("trajectories", True, "passed"),), heavy=True,
+                        figures=(str(tmp_path / "figures" / "gan.dirac" / "a.png"), "/elsewhere/b.png"))
+    report = _relative(Report("x", False, [check]), tmp_path)
+    assert report.checks[0].figures == ("figures/gan.dirac/a.png",)

@@ -39,19 +39,25 @@ def _report(figures: tuple[str, ...] = ()) -> Report:
         FacetResult("returns", True, "passed", "", 0.1, False),
         FacetResult("example:extreme_values", True, "passed", "", 0.5, False),
     ))
-    heavy = CheckResult("vae.train_elbo", 5.0, True, (
-        FacetResult("claim:elbo_threshold", True, "failed",
-                    "validation ELBO -104.2 nats, threshold >= -102 nats", 1.0, True),), figures=figures)
+    trained = CheckResult("vae.train_elbo", 5.0, True, (
+        FacetResult("claim:elbo_threshold", True, "failed", "validation ELBO -104.2 nats, threshold >= -102 nats", 0.8),
+        FacetResult("claim:samples_vary", True, "passed", "sample std 0.21 >= 0.05", 0.2),
+    ), heavy=True, figures=figures)
+    untrained = CheckResult("flows.train_planar", 4.0, True, (
+        FacetResult("claim:kl", True, "not-run", "not run (heavy=none)", 1.0),), heavy=True)
     kernel = CheckResult("divergences.kernel", 2.0, True, (FacetResult("oracle", True, "passed", "", 1.0, True),))
-    return Report("alice (ift6135-a3)", False, [kernel, vae, heavy], 3.2, ["sandbox: bubblewrap (no network)"])
+    return Report("alice (ift6135-a3)", False, [kernel, untrained, vae, trained], 3.2,
+                  ["sandbox: bubblewrap (no network)"])
 
 
 def test_markdown_shows_lost_facets_and_hides_hidden_inputs() -> None:
     text = markdown(_report())
-    assert "**2.00 / 9 points**" in text and "## vae.py: 0.00 / 7" in text
+    assert "**3.00 / 9 points**" in text and "## vae.py: 1.00 / 7" in text
     assert "- **oracle** (core, 0.70 pts)" in text and "expected 1.5, got 2.5" in text
     assert SECRET not in text and "failed (hidden check)" in text
     assert "validation ELBO -104.2 nats, threshold >= -102 nats" in text
+    assert "- claim:samples_vary: passed: sample std 0.21 >= 0.05" in text  # the threshold beside the value
+    assert "## flows.py: 0.00 / 0" in text and "| `train_planar` | — / 4 | not run (a training check" in text
     assert "… (17 more lines)" in text and "x" * 300 not in text
     assert "- sandbox: bubblewrap (no network)" in text
     assert "### `kernel`" not in text  # a function with full marks needs no details
