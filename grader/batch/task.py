@@ -33,8 +33,12 @@ def record_of(task: dict[str, Any], status: str, reason: str, seconds: float, re
     }
 
 
-def _grade(task: dict[str, Any], launch: Any, figures: Path) -> tuple[Any, str, str, int]:
-    """(report, status, reason, tries) of one student; training checks draw into ``figures``."""
+def _grade(task: dict[str, Any], launch: Any, figures: Path) -> tuple[Any, str, str, str, int]:
+    """(report, status, reason, detail for the staff, tries) of one student; training checks draw into ``figures``.
+
+    The detail of a grading child that failed is the tail of its output, which may quote a hidden
+    facet: it goes to the gradebook and the record, never to the student's feedback.
+    """
     from grader.grade import grade, ungraded
     from grader.submission import SubmissionFormatError
     from grader.target import TargetError
@@ -42,7 +46,7 @@ def _grade(task: dict[str, Any], launch: Any, figures: Path) -> tuple[Any, str, 
     options = {"public_only": task["public_only"], "only": tuple(task["only"]), "assignment": task["assignment"],
                "heavy": task["heavy"]}
     if task.get("empty"):
-        return ungraded(task["student"], task["empty"], **options), GRADED, task["empty"], 0
+        return ungraded(task["student"], task["empty"], **options), GRADED, task["empty"], "", 0
     report, tries = None, 0
     for tries in range(1, TRIES + 1):
         shutil.rmtree(figures, ignore_errors=True)  # a failed try's figures are not this result's
@@ -51,10 +55,10 @@ def _grade(task: dict[str, Any], launch: Any, figures: Path) -> tuple[Any, str, 
                            device=task["device"], figures=figures, launch=launch, scratch=Path(task["scratch"]),
                            **options)
         except (SubmissionFormatError, TargetError) as err:
-            return ungraded(task["student"], str(err), **options), FAILED, str(err), tries
+            return ungraded(task["student"], str(err), **options), FAILED, str(err), "", tries
         if not report.incomplete:
-            return report, GRADED, "", tries
-    return report, FAILED, f"the grading process failed twice: {report.incomplete}", tries
+            return report, GRADED, "", "", tries
+    return report, FAILED, "the grading process failed twice", report.incomplete, tries
 
 
 def _relative(report: Any, folder: Path) -> Any:
@@ -86,10 +90,12 @@ def grade_student(task: dict[str, Any], launch: Any = None) -> dict[str, Any]:
     final = Path(task["output"]) / task["student"]
     partial = partial_folder(final)
     try:
-        report, status, reason, tries = _grade(task, launch, partial / "figures")
+        report, status, reason, detail, tries = _grade(task, launch, partial / "figures")
         report = _relative(report, partial)
-        reason = "; ".join(part for part in [reason, *task.get("notes", ())] if part)
-        record = record_of(task, status, reason, time.perf_counter() - start, report)
+        notes = list(task.get("notes", ()))
+        staff = "; ".join(part for part in [f"{reason}: {detail}" if detail else reason, *notes] if part)
+        reason = "; ".join(part for part in [reason, *notes] if part)
+        record = record_of(task, status, staff, time.perf_counter() - start, report)
         record["tries"], record["graded_as"] = tries, task.get("graded_as")
         (partial / "results.json").write_text(EXPORTERS["gradescope"](report), encoding="utf-8")
         (partial / "feedback.md").write_text(markdown(report, status=status, reason=reason), encoding="utf-8")

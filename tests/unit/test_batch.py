@@ -226,6 +226,9 @@ def test_a_grading_child_that_dies_is_tried_again_then_recorded_as_failed(tmp_pa
     assert "the grading process failed twice" in record["reason"] and "exit -9" in record["reason"]
     stored = json.loads((tmp_path / "carol" / "record.json").read_text())
     assert stored["status"] == FAILED and stored["reason"] == record["reason"]
+    feedback = (tmp_path / "carol" / "feedback.md").read_text()  # the child's output may quote hidden facets
+    assert "could not be graded: the grading process failed twice." in feedback
+    assert "ended before the last check" in record["reason"] and "ended before the last check" not in feedback
 
 
 class _FlakySlot:
