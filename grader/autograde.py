@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from grader.exporters import EXPORTERS, write_atomically
+from grader.exporters import EXPORTERS
+from grader.files import write_atomically
 from grader.report import Report
 
 IGNORED = ("__MACOSX",)
@@ -40,20 +41,20 @@ def autograde(root: Path, assignment: str) -> Report:
         Whatever went wrong in the grader itself, after results saying so were written.
     """
     from grader.grade import grade, ungraded
-    from grader.submission import SubmissionFormatError
+    from grader.submission import NOTHING_GRADED, SubmissionFormatError
 
     submission, results = root / "submission", root / "results" / "results.json"
     results.parent.mkdir(parents=True, exist_ok=True)
     try:
         if not submission.is_dir():
             report = ungraded("submission", f"nothing was handed in ({submission} does not exist)",
-                              assignment=assignment)
+                              assignment=assignment, message=NOTHING_GRADED)
         else:
             try:
                 report = grade(str(what_to_grade(submission)), assignment=assignment)
             except SubmissionFormatError as err:
                 report = ungraded(submission.name, f"{err}: nothing in it was graded; hand in the files themselves, "
-                                  "or a zip that opens", assignment=assignment)
+                                  "or a zip that opens", assignment=assignment, message=NOTHING_GRADED)
     except Exception as err:
         message = (f"The autograder failed ({type(err).__name__}: {err}); your submission was not graded. "
                    "Please tell the course staff.")

@@ -121,7 +121,8 @@ def grade(target: str, fmt: str, output: Path | None, public_only: bool, only: s
 
 def _emit(report, fmt: str, output: Path | None) -> None:
     """The chosen format to ``output`` (and the table to the terminal), or to standard output."""
-    from grader.exporters import EXPORTERS, write_atomically
+    from grader.exporters import EXPORTERS
+    from grader.files import write_atomically
 
     if output is None:
         click.echo(EXPORTERS[fmt](report), nl=False)
@@ -227,3 +228,51 @@ def autograde(root: Path, assignment: str) -> None:
     from grader.exporters import EXPORTERS
 
     click.echo(EXPORTERS["table"](run(root, assignment)), nl=False)
+
+
+@main.command()
+@click.argument("submissions", type=click.Path(exists=True, path_type=Path))
+@click.option("--assignment", metavar="NAME", required=True, help="The assignment every submission is graded against.")
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder for gradebook.csv and one folder per student; running again resumes.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Students graded at once on this machine (default: one per CPU).")
+@click.option("--scheduler", metavar="ADDRESS", help="Grade on Dask instead: 'local:N' (a LocalCluster of N "
+              "workers) or a scheduler's address, e.g. tcp://host:8786.")
+@click.option("--heavy", type=click.Choice(("none", "quick", "full")), default=None,
+              help="Train the training checks at this size  [default: the assignment's heavy_default]")
+@click.option("--device", type=click.Choice(("auto", "cpu", "cuda")), default="auto", show_default=True,
+              help="Where training runs; with GPUs, one student per GPU at a time.")
+@click.option("--force", is_flag=True, help="Grade again the students who already have a complete result.")
+@click.option("--only", default="", metavar="NAMES", help="Comma-separated topics or topic.function names to grade.")
+@click.option("--public-only", is_flag=True, help="Only the public checks.")
+@click.option("--call-timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+              help="Seconds one call into a submission may take.")
+@click.option("--import-timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+              help="Seconds importing one of a submission's modules may take.")
+def batch(submissions: Path, assignment: str, output: Path, jobs: int | None, scheduler: str | None,
+          heavy: str | None, device: str, force: bool, only: str, public_only: bool, call_timeout: float,
+          import_timeout: float) -> None:
+    """Grade a class: SUBMISSIONS is a folder of student folders or zips, or a bulk-export zip
+    (Gradescope, Moodle). Writes per student results.json, feedback.md and feedback.html, and gradebook.csv."""
+    from grader.assignments import AssignmentError
+    from grader.batch import Options, default_jobs, run_batch
+    from grader.batch.cluster import parse_scheduler
+    from grader.batch.store import BatchBusy
+    from grader.submission import SubmissionFormatError
+
+    try:
+        scheduler = parse_scheduler(scheduler) if scheduler else None
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--scheduler") from None
+    names = tuple(name.strip() for name in only.split(",") if name.strip())
+    options = Options(assignment, names, public_only, call_timeout, import_timeout, jobs or default_jobs(), scheduler,
+                      force, heavy, device)
+    try:
+        run_batch(submissions, output, options, echo=click.echo)
+    except AssignmentError as err:
+        raise click.BadParameter(str(err), param_hint="--assignment") from None
+    except SubmissionFormatError as err:
+        raise click.BadParameter(str(err), param_hint="SUBMISSIONS") from None
+    except (BatchBusy, OSError) as err:
+        raise click.ClickException(str(err)) from None

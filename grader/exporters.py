@@ -2,26 +2,14 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import xml.etree.ElementTree as ET
 from itertools import groupby
-from pathlib import Path
 from typing import Callable, Protocol
 
 from grader.report import CheckResult, FacetResult, Report
 from grader.submission import NOTHING_GRADED
 
 PUBLIC_ONLY = "public checks only: the hidden ones count in the final grade"
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write via a temporary file in the same folder, never following a planted symlink."""
-    path = path.absolute()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
 
 
 class Exporter(Protocol):

@@ -189,25 +189,57 @@ def oracle_value(check: Check, kwargs: dict[str, Any]) -> Any:
 # -- running -------------------------------------------------------------------------------
 
 
+SHRINK_CALLS = 40  # calls after the first wrong value that shrinking it may cost: seconds for a slow check
+
+
+def _fingerprint(value: Any) -> Any:
+    """A hashable key of ``value`` that equal drawn inputs share, or None when there is none."""
+    if type(value) is torch.Tensor:
+        return ("tensor", str(value.dtype), tuple(value.shape), value.detach().cpu().contiguous().numpy().tobytes())
+    if type(value) is np.ndarray:
+        return ("array", value.dtype.str, value.shape, value.tobytes())
+    if isinstance(value, (list, tuple)):
+        keys = tuple(_fingerprint(v) for v in value)
+        return None if None in keys else (type(value).__name__, keys)
+    if isinstance(value, dict):
+        keys = tuple((k, _fingerprint(v)) for k, v in sorted(value.items(), key=lambda kv: str(kv[0])))
+        return None if any(k is None for _, k in keys) else ("dict", keys)
+    text = repr(value)
+    return None if " at 0x" in text else (type(value).__name__, text)  # an address differs on every draw
+
+
 def explore(check: Check, body: Callable[[dict[str, Any]], None], salt: str, *,
             examples: tuple | None = None, max_examples: int | None = None, shrink: bool = True) -> None:
     """Run ``body`` on explicit examples (the check's, by default), then on drawn inputs.
 
-    A value that is wrong is shrunk to the smallest input that shows it (``shrink``). An
-    implementation that raises, or returns something that is not plain data, is reported at
-    once: shrinking a crash would cost seconds and teach nothing.
+    A value that is wrong is shrunk to a smaller input that shows it (``shrink``), for at most
+    ``SHRINK_CALLS`` further calls: past them, only inputs already seen to fail are checked
+    again, so hypothesis settles on the smallest of those and replays it. Counting calls, not
+    seconds, keeps the reported example the same on a slow machine. An implementation that
+    raises, or returns something that is not plain data, is reported at once: shrinking a crash
+    would cost seconds and teach nothing.
     """
     examples = check.examples if examples is None else examples
     max_examples = check.max_examples if max_examples is None else max_examples
     crashed: list[SubmissionError] = []
+    failed: set[Any] = set()  # fingerprints of the inputs that failed
+    calls_left = [SHRINK_CALLS]
 
     def run(kwargs: dict[str, Any]) -> None:
         if crashed:
             return
+        key = _fingerprint(kwargs)
+        if failed:
+            if calls_left[0] <= 0 and key is not None and key not in failed:
+                return  # shrinking is over budget: a new input passes unchecked
+            calls_left[0] -= 1
         try:
             body(dict(kwargs))
         except SubmissionError as err:
             crashed.append(SubmissionError(f"{err}\n  call: {describe_call(check.target, kwargs)}", err.mro))
+        except Exception:
+            failed.add(key)
+            raise
 
     if check.inputs is not None and max_examples > 0:
         run = given(check.inputs)(run)

@@ -14,8 +14,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from grader import assignments
 from grader.assignments import HIDDEN_VISIBILITY
@@ -56,10 +57,28 @@ def _declared(public_only: bool, only: tuple[str, ...]) -> list[dict[str, Any]]:
     return catalogue([*load_checks(), *load_training_checks()], public_only=public_only, only=only)
 
 
-def _child(folder: Path, results: Path, public_only: bool, only: tuple[str, ...], backend: str,
-           call_timeout: float, import_timeout: float, heavy: str, figures: Path | None, device: str) -> subprocess.Popen:
-    command = [
-        sys.executable, "-m", "pytest", str(GRADED_TESTS), "-q", "-p", "no:cacheprovider", "-p", "grader.pytest_plugin",
+CHILD_ENV = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}  # only our plugin (via -p) and hypothesis: others cost start-up time
+
+
+class Child(Protocol):
+    """A running grading child: what :func:`grade` needs of a ``subprocess.Popen``."""
+
+    returncode: int | None
+
+    def communicate(self, timeout: float | None = None) -> tuple[str, Any]: ...
+
+    def kill(self) -> None: ...
+
+
+Launch = Callable[[list[str], Path, str], Child]  # (pytest's arguments, a scratch folder, heavy) -> the running child
+
+
+def pytest_arguments(folder: Path, results: Path, public_only: bool, only: tuple[str, ...], backend: str,
+                     call_timeout: float, import_timeout: float, heavy: str, figures: Path | None,
+                     device: str) -> list[str]:
+    """The grading child's pytest arguments (run from ``ROOT`` with ``CHILD_ENV``)."""
+    arguments = [
+        str(GRADED_TESTS), "-q", "-p", "no:cacheprovider", "-p", "grader.pytest_plugin",
         # the project's addopts (-m 'not heavy' for the test suite) must never select graded facets
         "--no-header", "-o", "addopts=",
         f"--gradekit-target={folder}", f"--gradekit-results={results}", f"--gradekit-backend={backend}",
@@ -67,27 +86,36 @@ def _child(folder: Path, results: Path, public_only: bool, only: tuple[str, ...]
         f"--gradekit-only={','.join(only)}", f"--gradekit-heavy={heavy}", f"--gradekit-device={device}",
     ]
     if public_only:
-        command.append("--gradekit-public-only")
+        arguments.append("--gradekit-public-only")
     if figures is not None:
-        command.append(f"--gradekit-figures={figures}")
-    # Only our plugin (via conftest) and hypothesis: other installed pytest plugins cost start-up time.
-    env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+        arguments.append(f"--gradekit-figures={figures}")
+    return arguments
+
+
+def _spawn(arguments: list[str], _scratch: Path, heavy: str) -> subprocess.Popen:
+    """A fresh interpreter: the default way to start the grading child."""
+    env = {**os.environ, **CHILD_ENV}
     env.pop(PROGRESS_FD, None)
     passed: tuple[int, ...] = ()
     if heavy != "none" and sys.stderr is not None and sys.stderr.isatty():
         env[PROGRESS_FD] = str(sys.stderr.fileno())  # training progress bars on the grader's terminal
         passed = (sys.stderr.fileno(),)
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, errors="replace", pass_fds=passed)
+    return subprocess.Popen([sys.executable, "-m", "pytest", *arguments], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
+                            pass_fds=passed)
 
 
-def _no_stream() -> dict[str, Any]:
-    return {"catalogue": None, "outcomes": {}, "notes": []}
+def _child(folder: Path, results: Path, public_only: bool, only: tuple[str, ...], backend: str,
+           call_timeout: float, import_timeout: float, heavy: str, figures: Path | None, device: str,
+           launch: Launch = _spawn) -> Child:
+    arguments = pytest_arguments(folder, results, public_only, only, backend, call_timeout, import_timeout, heavy,
+                                 figures, device)
+    return launch(arguments, results.parent, heavy)
 
 
 def _read_stream(path: Path) -> dict[str, Any]:
     """Catalogue, outcomes and notes from the child's JSON lines; a torn last line is ignored."""
-    found = _no_stream()
+    found: dict[str, Any] = {"catalogue": None, "outcomes": {}, "notes": [], "finished": False}
     if not path.exists():
         return found
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
@@ -100,7 +128,7 @@ def _read_stream(path: Path) -> dict[str, Any]:
         elif "facet" in event:
             found["outcomes"][event["facet"]] = event
         elif "notes" in event:
-            found["notes"] = event["notes"]
+            found["notes"], found["finished"] = event["notes"], True
     return found
 
 
@@ -129,7 +157,8 @@ def _gated(checks: list[CheckResult], uses: dict[str, Any]) -> list[CheckResult]
 
 def grade(target: str, *, public_only: bool = False, only: tuple[str, ...] = (), backend: str = "sandbox",
           call_timeout: float = 30.0, import_timeout: float = 60.0, assignment: str | None = None,
-          heavy: str | None = None, figures: Path | None = None, device: str = "auto") -> Report:
+          heavy: str | None = None, figures: Path | None = None, device: str = "auto",
+          launch: Launch | None = None, scratch: Path | None = None) -> Report:
     """Grade ``target`` ('solutions', 'stubs', a folder or a zip) and return a ``Report``.
 
     Parameters
@@ -149,11 +178,16 @@ def grade(target: str, *, public_only: bool = False, only: tuple[str, ...] = (),
         handout's file names.
     heavy : {'none', 'quick', 'full'}, optional
         Size of the training checks; ``none`` reports them as not run. Default: the
-        assignment's ``heavy_default``, else ``none``.
+        assignment's ``heavy`` setting, else ``none``.
     figures : Path, optional
         Folder for the training checks' figures (PNG); none are drawn without it.
     device : {'auto', 'cpu', 'cuda'}
         Where training runs (auto: CUDA when torch sees a GPU).
+    launch : callable, optional
+        Starts the grading child from its pytest arguments, a scratch folder and ``heavy``
+        (default: a fresh interpreter; ``grader batch`` forks a process that imported the checks once).
+    scratch : Path, optional
+        Where the submission is unpacked and laid out (default: the system's temporary folder).
 
     Raises
     ------
@@ -170,9 +204,7 @@ def grade(target: str, *, public_only: bool = False, only: tuple[str, ...] = (),
 
     folder = resolve(target)
     manifest = assignments.load(assignment) if assignment else None
-    if manifest is not None:
-        declared = {c.target: c for c in [*course.checks(), *course.heavy_checks()]}
-        only = tuple(t for t in [*manifest.units, *manifest.heavy] if declared[t].selected_by(only))
+    only = selected(manifest, only)
     if heavy is None:
         heavy = manifest.heavy_level if manifest is not None else "none"
     start = time.perf_counter()
@@ -180,69 +212,98 @@ def grade(target: str, *, public_only: bool = False, only: tuple[str, ...] = (),
     if not public_only and not NAMED["solutions"].is_dir():
         public_only = True  # a student kit: hidden facets would all fail for want of the reference
         notes.append("this installation has no reference solutions (a student kit), so only the public checks ran")
-    absent = {"outcome": "missing", "message": "not run: grading stopped before it"}
-    with tempfile.TemporaryDirectory(prefix="gradekit-") as tmp:
+    label = target if target in NAMED else folder.name
+    with tempfile.TemporaryDirectory(prefix="gradekit-", dir=scratch) as tmp:
         if target not in NAMED:
             folder_to_grade, prepared = prepare(folder, Path(tmp), course.topics(only), STUBS, manifest)
             notes += prepared
         else:
             folder_to_grade = folder
         if target not in NAMED and not any((folder_to_grade / f"{t}.py").is_file() for t in course.topics(only)):
-            notes.insert(0, nothing_graded(folder, course.topics(only), manifest))
-            absent = {"outcome": "missing", "message": NOTHING_GRADED}
-            stream = _no_stream()
-        else:
-            results = Path(tmp) / "facets.jsonl"
-            child = _child(folder_to_grade, results, public_only, only, backend, call_timeout, import_timeout,
-                           heavy, figures, device)
-            try:
-                output, _ = child.communicate(timeout=CHILD_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                output, _ = child.communicate()
-                notes.append(f"grading stopped after {CHILD_TIMEOUT} s; checks not reached count as failed")
-            stream = _read_stream(results)
-            if not stream["outcomes"]:
-                tail = "\n".join(output.strip().splitlines()[-5:])
-                notes.append(f"the grading process produced no results (exit {child.returncode}):\n{tail}")
+            reason = nothing_graded(folder, course.topics(only), manifest)
+            report = ungraded(label, reason, public_only=public_only, only=only, assignment=assignment, heavy=heavy,
+                              message=NOTHING_GRADED, notes=notes)
+            report.seconds = time.perf_counter() - start
+            return report
+        results = Path(tmp) / "facets.jsonl"
+        child = _child(folder_to_grade, results, public_only, only, backend, call_timeout, import_timeout,
+                       heavy, figures, device, launch or _spawn)
+        stopped = ""
+        try:
+            output, _ = child.communicate(timeout=CHILD_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            output, _ = child.communicate()
+            stopped = f"grading stopped after {CHILD_TIMEOUT} s"
+            notes.append(f"{stopped}; checks not reached count as failed")
+        stream = _read_stream(results)
     notes = stream["notes"] + notes
+    tail = "\n".join(output.strip().splitlines()[-5:])
+    if not stream["outcomes"]:
+        notes.append(f"the grading process produced no results (exit {child.returncode}):\n{tail}")
     if manifest is not None:
         notes += manifest.notes()
+    # pytest ran to its end when it exits 0, 1 (some failed) or 5 (nothing selected); 2 (interrupted),
+    # 3 (internal error) or a signal is no verdict
+    incomplete = "" if stream["finished"] and child.returncode in (0, 1, 5) else printable(
+        stopped or f"the grading process ended before the last check (exit {child.returncode}): {tail[-300:]}")
+    catalogue = stream["catalogue"] or _declared(public_only, only)
+    report = _report(label, catalogue, stream["outcomes"], manifest, heavy, public_only, notes)
+    report.seconds, report.incomplete = time.perf_counter() - start, incomplete
+    return report
 
-    label = target if target in NAMED else folder.name
-    return _report(label, stream, absent, notes, time.perf_counter() - start, manifest, public_only, only, heavy)
+
+def ungraded(label: str, reason: str, *, public_only: bool = False, only: tuple[str, ...] = (),
+             assignment: str | None = None, heavy: str | None = None, message: str | None = None,
+             notes: list[str] = ()) -> Report:
+    """The report of a submission that was not graded: every check declared, no facet run, ``reason`` said
+    once above the tests (each facet says ``message``, by default "not graded: <reason>"); then ``notes``.
+
+    Raises
+    ------
+    grader.assignments.AssignmentError
+        For an unknown assignment or a manifest that is not valid.
+    """
+    manifest = assignments.load(assignment) if assignment else None
+    only = selected(manifest, only)
+    heavy = heavy or (manifest.heavy_level if manifest is not None else "none")
+    catalogue = _declared(public_only, only)
+    outcomes = {f["id"]: {"outcome": "missing", "message": message or f"not graded: {reason}"}
+                for check in catalogue for f in check["facets"] if not (check.get("heavy") and heavy == "none")}
+    notes = [reason, *notes, *(manifest.notes() if manifest is not None else ())]
+    return _report(label, catalogue, outcomes, manifest, heavy, public_only, notes)
 
 
-def _report(label: str, stream: dict[str, Any], absent: dict[str, str], notes: list[str], seconds: float,
-            manifest: assignments.Assignment | None, public_only: bool, only: tuple[str, ...],
-            heavy: str = "none") -> Report:
-    """Score the facets in ``stream`` (``absent`` for each one it lacks) into a ``Report``."""
+def selected(manifest: assignments.Assignment | None, only: tuple[str, ...]) -> tuple[str, ...]:
+    """``only``, narrowed to the assignment's units and training checks when there is one, in its order."""
+    import course
+
+    if manifest is None:
+        return only
+    declared = {c.target: c for c in [*course.checks(), *course.heavy_checks()]}
+    return tuple(t for t in [*manifest.units, *manifest.heavy] if declared[t].selected_by(only))
+
+
+def _report(label: str, catalogue: list[dict[str, Any]], outcomes: dict[str, Any],
+            manifest: assignments.Assignment | None, heavy: str, public_only: bool, notes: list[str]) -> Report:
+    """Score the catalogue's facets by their outcomes; a facet with no outcome was never reached."""
     checks = []
-    for check in stream["catalogue"] or _declared(public_only, only):
+    for check in catalogue:
         found = []
         for facet in check["facets"]:
-            unreached = ({"outcome": "not-run", "message": f"not run (heavy={heavy})"}
-                         if check.get("heavy") and heavy == "none" else absent)
-            got = stream["outcomes"].get(facet["id"], unreached)
+            unreached = ({"outcome": "not-run", "message": f"not run (heavy={heavy})"} if check.get("heavy") and heavy == "none"
+                         else {"outcome": "missing", "message": "not run: grading stopped before it"})
+            got = outcomes.get(facet["id"], unreached)
             message = got.get("verdict") or got["message"] if got["outcome"] == "passed" else got["message"]
             found.append(FacetResult(facet["name"], facet["public"], got["outcome"], printable(message or ""),
                                      facet["weight"], facet["core"]))
-        drawn = {str(p) for f in check["facets"] for p in stream["outcomes"].get(f["id"], {}).get("figures", ())}
-        points = {**manifest.units, **manifest.heavy}[check["target"]] if manifest is not None else check["points"]
+        drawn = {str(p) for f in check["facets"] for p in outcomes.get(f["id"], {}).get("figures", ())}
+        points = ({**manifest.units, **manifest.heavy}[check["target"]] if manifest is not None else check["points"])
         checks.append(CheckResult(check["target"], points, check["public"], tuple(found),
                                   tuple(printable(n) for n in check.get("notes", ())), check.get("heavy", False),
                                   tuple(sorted(drawn))))
-    checks = _gated(checks, {c["target"]: c.get("uses", ()) for c in stream["catalogue"] or ()})
+    checks = _gated(checks, {c["target"]: c.get("uses", ()) for c in catalogue})
     if manifest is not None:
         label += f" ({manifest.name})"
-    return Report(label, public_only, checks, seconds, [printable(n) for n in notes],
+    return Report(label, public_only, checks, 0.0, [printable(n) for n in notes],
                   hidden_visibility=manifest.hidden_visibility if manifest is not None else HIDDEN_VISIBILITY[0])
-
-
-def ungraded(label: str, message: str, *, assignment: str | None = None, public_only: bool = False) -> Report:
-    """A report in which every check of the selection scores 0 for one reason, said once in its notes
-    (a submission that could not be read at all): complete, so that every output lists every test."""
-    manifest = assignments.load(assignment) if assignment else None
-    notes = [message, *(manifest.notes() if manifest is not None else ())]
-    return _report(label, _no_stream(), {"outcome": "missing", "message": NOTHING_GRADED}, notes, 0.0, manifest,
-                   public_only, (*manifest.units, *manifest.heavy) if manifest is not None else ())

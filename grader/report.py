@@ -69,24 +69,30 @@ class CheckResult(Named):
         """Whether students see ``facet`` as it runs (a public facet of a public check)."""
         return facet.public and self.public
 
-    def failures(self, *, reveal_hidden: bool = True, among: tuple[FacetResult, ...] | None = None) -> list[str]:
-        """One line per facet (of ``among``, default all) that earned nothing, with the points it
-        was worth; hidden ones say only that they failed unless revealed. A training check that
-        did not run has none."""
+    def lost(self, *, reveal_hidden: bool = True,
+             among: tuple[FacetResult, ...] | None = None) -> list[tuple[FacetResult, float, str]]:
+        """(facet, points it was worth, why) for each facet (of ``among``, default all) that earned
+        nothing; a hidden one says only that it failed unless revealed. A training check that did
+        not run has none."""
         if not self.ran:
             return []
-        lines = []
+        found = []
         for f in self.facets if among is None else among:
             if self.counts(f):
                 continue
-            worth = f"{f.name} ({'clause' if not f.core else 'core'}, {self.facet_points(f):.2f} pts)"
             if f.outcome == "passed":
-                lines.append(f"{worth}: passed, but a clause counts only once the function's core math passes")
+                why = "passed, but a clause counts only once the function's core math passes"
             elif f.public or reveal_hidden:
-                lines.append(f"{worth}: {f.message or f.outcome}")
+                why = f.message or f.outcome
             else:
-                lines.append(f"{worth}: failed (hidden check)")
-        return lines
+                why = "failed (hidden check)"
+            found.append((f, self.facet_points(f), why))
+        return found
+
+    def failures(self, *, reveal_hidden: bool = True, among: tuple[FacetResult, ...] | None = None) -> list[str]:
+        """One line per facet that earned nothing, with the points it was worth (see :meth:`lost`)."""
+        return [f"{f.name} ({'core' if f.core else 'clause'}, {worth:.2f} pts): {why}"
+                for f, worth, why in self.lost(reveal_hidden=reveal_hidden, among=among)]
 
 
 @dataclass
@@ -97,6 +103,7 @@ class Report:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)  # said once, for the whole run
     hidden_visibility: str = "after_published"  # when students see hidden facets' points on Gradescope
+    incomplete: str = ""  # why the grading child stopped before its end, if it did
 
     @property
     def points(self) -> float:

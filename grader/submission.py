@@ -22,33 +22,79 @@ from grader.signatures import UNPARSABLE, public_api
 ZIP_LIMIT = 64 << 20  # bytes unpacked, as the sandbox's copy budget
 NOTHING_GRADED = "not graded: the submission holds no graded file (see the note above the tests)"
 SHOWN = 12  # names of a submission's files said in a note
+ZIP_MEMBERS = 10_000  # entries: each one is a file to create, whatever its size
 
 
 class SubmissionFormatError(ValueError):
     """A submission that cannot be read at all (a broken zip); the message says why."""
 
 
-def _unzip(archive: Path, into: Path) -> Path:
-    """Extract ``archive`` safely into ``into``: no absolute paths, no ``..``, no links, bounded size."""
+def zip_plan(archive: Path, *, limit: int = ZIP_LIMIT, max_members: int = ZIP_MEMBERS,
+             ) -> tuple[list[zipfile.ZipInfo], list[str]]:
+    """What extracting ``archive`` would write, read from its directory without unpacking anything.
+
+    Returns the members to extract and one line per member left out: an absolute path, a ``..``
+    part or a symbolic link (never extracted: they would land outside the folder or point there),
+    and macOS's ``__MACOSX`` resource forks (silently: every Mac zip has them).
+
+    Raises
+    ------
+    SubmissionFormatError
+        For a file that is not a readable zip, more than ``max_members`` entries, or more than
+        ``limit`` bytes unpacked (a zip bomb: the sizes are those the zip declares, and reading a
+        member never yields more than its declared size).
+    """
     try:
         with zipfile.ZipFile(archive) as zf:
-            members = [m for m in zf.infolist() if not m.is_dir()]
-            if sum(m.file_size for m in members) > ZIP_LIMIT:
-                raise SubmissionFormatError(f"{archive.name} unpacks to more than {ZIP_LIMIT >> 20} MiB")
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError) as err:
+        raise SubmissionFormatError(f"{archive.name} is not a readable zip file ({err})") from None
+    if len(infos) > max_members:
+        raise SubmissionFormatError(f"{archive.name} holds {len(infos)} entries, more than the {max_members} allowed; "
+                                    "it was not unpacked")
+    members, left_out = [], []
+    for member in infos:
+        parts = Path(member.filename).parts
+        if member.is_dir() or (parts and parts[0] == "__MACOSX"):
+            continue
+        if member.filename.startswith("/"):
+            left_out.append(f"{member.filename} (an absolute path)")
+        elif ".." in parts:
+            left_out.append(f"{member.filename} (a path that leaves the folder)")
+        elif (member.external_attr >> 28) == 0o12:
+            left_out.append(f"{member.filename} (a symbolic link)")
+        else:
+            members.append(member)
+    unpacked = sum(m.file_size for m in members)
+    if unpacked > limit:
+        raise SubmissionFormatError(f"{archive.name} would unpack to {unpacked / 2**20:.0f} MiB, more than the "
+                                    f"{limit >> 20} MiB allowed (a zip bomb?); it was not unpacked")
+    return members, left_out
+
+
+def unzip(archive: Path, into: Path, *, limit: int = ZIP_LIMIT, max_members: int = ZIP_MEMBERS,
+          ) -> tuple[Path, list[str]]:
+    """Extract ``archive`` into ``into`` as :func:`zip_plan` allows; return the folder and what was left out.
+
+    The folder is ``into``, or the one folder the zip holds (a zip of one folder).
+
+    Raises
+    ------
+    SubmissionFormatError
+        As :func:`zip_plan`, or for a member that cannot be read.
+    """
+    members, left_out = zip_plan(archive, limit=limit, max_members=max_members)
+    try:
+        with zipfile.ZipFile(archive) as zf:
             for member in members:
-                parts = Path(member.filename).parts
-                if member.filename.startswith("/") or ".." in parts or (member.external_attr >> 28) == 0o12:
-                    continue  # never outside the folder, never a symlink
-                if parts and parts[0] == "__MACOSX":
-                    continue
-                dest = into.joinpath(*parts)
+                dest = into.joinpath(*Path(member.filename).parts)
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 with zf.open(member) as src, open(dest, "wb") as out:
                     shutil.copyfileobj(src, out)
-    except zipfile.BadZipFile as err:
-        raise SubmissionFormatError(f"{archive.name} is not a readable zip file ({err})") from None
+    except (zipfile.BadZipFile, OSError, EOFError) as err:
+        raise SubmissionFormatError(f"{archive.name} could not be unpacked ({err})") from None
     entries = [p for p in into.iterdir() if not p.name.startswith(".")]
-    return entries[0] if len(entries) == 1 and entries[0].is_dir() else into  # a zip of one folder
+    return (entries[0] if len(entries) == 1 and entries[0].is_dir() else into), left_out
 
 
 def _strip_magics(source: str) -> str:
@@ -164,7 +210,10 @@ def prepare(source: Path, into: Path, topics: list[str], stubs: Path,
     if source.is_file() and source.suffix == ".zip":
         unpacked = into / "unpacked"
         unpacked.mkdir()
-        source = _unzip(source, unpacked)
+        name = source.name
+        source, left_out = unzip(source, unpacked)
+        if left_out:
+            notes.append(f"left out of {name}: {', '.join(left_out)}")
     folder = into / "submission"
     folder.mkdir()
     files = {p.name: p for p in sorted(source.iterdir()) if p.is_file() and not p.is_symlink()}

@@ -9,7 +9,7 @@ import pytest
 
 from grader import assignments
 from grader.handle import STUBS
-from grader.submission import SubmissionFormatError, prepare
+from grader.submission import SubmissionFormatError, prepare, unzip, zip_plan
 
 TOPICS = ["cgan", "divergences", "flows", "gan", "vae"]
 
@@ -75,3 +75,42 @@ def test_a_broken_zip_is_an_error(tmp_path) -> None:
     (tmp_path / "sub.zip").write_bytes(b"PK\x03\x04 not really")
     with pytest.raises(SubmissionFormatError, match="not a readable zip"):
         prepare(tmp_path / "sub.zip", tmp_path / "work", TOPICS, STUBS)
+
+
+def test_zip_plan_names_each_entry_it_leaves_out(tmp_path) -> None:
+    archive = tmp_path / "sub.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("vae.py", "x = 1\n")
+        zf.writestr("/etc/cron.d/evil", "x")
+        zf.writestr("a/../../up.py", "x")
+        link = zipfile.ZipInfo("link.py")
+        link.external_attr = 0o120777 << 16
+        zf.writestr(link, "/etc/passwd")
+    members, left_out = zip_plan(archive)
+    assert [m.filename for m in members] == ["vae.py"]
+    assert left_out == ["/etc/cron.d/evil (an absolute path)", "a/../../up.py (a path that leaves the folder)",
+                        "link.py (a symbolic link)"]
+
+
+def test_a_zip_of_too_many_entries_is_refused(tmp_path) -> None:
+    archive = tmp_path / "many.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for n in range(11):
+            zf.writestr(f"f{n}.py", "")
+    with pytest.raises(SubmissionFormatError, match="holds 11 entries, more than the 10 allowed"):
+        zip_plan(archive, max_members=10)
+
+
+def test_a_zip_that_understates_its_sizes_writes_no_more_than_it_declared(tmp_path) -> None:
+    archive = tmp_path / "liar.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("vae.py", b"#" * 100_000)
+    data = bytearray(archive.read_bytes())
+    for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):  # local header, central directory
+        at = data.index(signature) + offset
+        data[at:at + 4] = (10).to_bytes(4, "little")  # claims 10 bytes unpacked
+    archive.write_bytes(bytes(data))
+    (tmp_path / "out").mkdir()
+    with pytest.raises(SubmissionFormatError, match="liar.zip could not be unpacked"):
+        unzip(archive, tmp_path / "out")
+    assert sum(p.stat().st_size for p in (tmp_path / "out").rglob("*") if p.is_file()) <= 10
