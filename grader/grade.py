@@ -65,7 +65,7 @@ def _child(folder: Path, results: Path, public_only: bool, only: tuple[str, ...]
 
 def _read_stream(path: Path) -> dict[str, Any]:
     """Catalogue, outcomes and notes from the child's JSON lines; a torn last line is ignored."""
-    found: dict[str, Any] = {"catalogue": None, "outcomes": {}, "notes": []}
+    found: dict[str, Any] = {"catalogue": None, "outcomes": {}, "notes": [], "function_notes": {}}
     if not path.exists():
         return found
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
@@ -79,6 +79,7 @@ def _read_stream(path: Path) -> dict[str, Any]:
             found["outcomes"][event["facet"]] = event
         elif "notes" in event:
             found["notes"] = event["notes"]
+            found["function_notes"] = event.get("function_notes", {})
     return found
 
 
@@ -150,8 +151,9 @@ def grade(target: str, *, public_only: bool = False, only: tuple[str, ...] = (),
             found.append(FacetResult(facet["name"], facet["public"], got["outcome"], printable(got["message"]),
                                      facet["weight"], facet["core"]))
         points = manifest.units[check["target"]] if manifest is not None else check["points"]
+        check_notes = [*check.get("notes", ()), *stream["function_notes"].get(check["target"], ())]
         checks.append(CheckResult(check["target"], points, check["public"], tuple(found),
-                                  tuple(printable(n) for n in check.get("notes", ()))))
+                                  tuple(printable(n) for n in check_notes)))
     label = target if target in NAMED else folder.name
     if manifest is not None:
         label += f" ({manifest.name})"
