@@ -1,6 +1,7 @@
-"""How a worker is confined: the strongest isolation the machine offers, and what it lacks.
+"""How the workers are confined: the strongest isolation the machine offers, and what it lacks.
 
-Chosen once per submission, from strongest to weakest:
+Chosen once per submission, for the fork server (:mod:`grader.zygote`), whose workers inherit it,
+from strongest to weakest:
 
 - bubblewrap: own pid, network, IPC and UTS namespaces; a read-only view of the system, the
   Python installation, ``grader/``, ``stubs/`` and the topics' scenarios only (not
@@ -12,8 +13,12 @@ Chosen once per submission, from strongest to weakest:
   other users' files are protected by their modes, and killing by user reaches every process;
   where it cannot, the worker stays root but without any capability;
 - a cgroup (as root, cgroup v1): memory and processes bounded for the whole tree;
-- resource limits everywhere (:mod:`grader.worker` applies them to itself before it imports
-  the submission), and a wall-clock limit per call enforced by killing the whole tree.
+- resource limits everywhere (the fork server applies them to itself, :func:`grader.worker.confine`,
+  before it imports anything), and a wall-clock limit per call enforced by killing the worker.
+
+Whatever the level, each graded function gets a fresh worker, and after each call what the
+worker started is killed and what it holds is checked against a :class:`Budget`: that needs no
+privilege.
 """
 from __future__ import annotations
 

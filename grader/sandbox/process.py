@@ -49,8 +49,8 @@ class Zygote:
     -----
     One worker is forked ahead (the spare): as soon as a worker is handed out, the next is asked
     for, so that the fork (10-30 ms for a parent that has imported torch) runs on another core
-    while the grader works. The spare has run nothing of the submission; :meth:`keep` protects it
-    from the killing after each call.
+    while the grader works. The spare has run nothing of the submission; :meth:`spare` names it
+    to the killing after each call, which spares it.
     """
 
     def __init__(self, staging: Path, isolation: Isolation, limits: Limits, prefetch: list[str],
@@ -183,22 +183,23 @@ class Zygote:
             When the fork server cannot start or does not answer: a grader problem.
         """
         self.ensure()
-        if self._spare is None:
-            self._ask_spare()
-        self._settle_spare()
-        taken = (self._spare, *self._spare_pids)
-        self._spare, self._spare_pids = None, None
+        taken = self._take_spare()
         # Nothing of the submission lives now, but the last worker may have stopped or killed the
         # spare (it can do nothing else to it: the spare cannot be traced until it serves).
         with contextlib.suppress(OSError):
             os.kill(taken[2], signal.SIGCONT)
         if not kill.intact(taken[2]):
             taken[0].close()
-            self._ask_spare()
-            self._settle_spare()
-            taken = (self._spare, *self._spare_pids)
-            self._spare, self._spare_pids = None, None
+            taken = self._take_spare()
         self._ask_spare()
+        return taken
+
+    def _take_spare(self) -> tuple[socket.socket, int, int]:
+        if self._spare is None:
+            self._ask_spare()
+        self._settle_spare()
+        taken = (self._spare, *self._spare_pids)
+        self._spare, self._spare_pids = None, None
         return taken
 
     def spare(self) -> frozenset[int]:
@@ -238,7 +239,9 @@ class Zygote:
         except wire.WireError as err:
             self._lost(f"the sandbox's fork server did not fork a worker ({err})")
         inner = reply.get("pid") if type(reply) is dict else None
-        outer = next((c for c in kill.children(self.pid) if kill.inner_pid(c) == inner), None) if type(inner) is int else None
+        outer = None
+        if type(inner) is int:
+            outer = next((c for c in kill.children(self.pid, single_threaded=True) if kill.inner_pid(c) == inner), None)
         if outer is None:
             self._lost(f"the sandbox's fork server answered a fork with {reply!r}, not a worker of its own")
         self._spare_pids = (inner, outer)

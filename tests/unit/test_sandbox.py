@@ -183,3 +183,26 @@ def test_what_a_function_leaves_behind_never_reaches_the_next_call(level, tmp_pa
     assert "replaced before the next call" in said
     assert "importing flows.py replaced torch.Tensor.sum" in notes["flows.loss1"][0]
     assert set(notes) == {"vae.kl_gaussian_gaussian_analytic", "flows.loss1"}, notes
+
+
+def test_emptying_the_scratch_removes_links_never_what_they_point_to(tmp_path) -> None:
+    """Does emptying the scratch remove a deep tree, a locked folder and links, and nothing outside?"""
+    from grader.sandbox import scratch
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("mine")
+    folder = tmp_path / "scratch"
+    deep = folder.joinpath(*["d"] * 200)
+    deep.mkdir(parents=True)
+    (deep / "leaf").write_bytes(b"x" * 1000)
+    (folder / "to-outside").symlink_to(outside)
+    (folder / "locked").mkdir()
+    (folder / "locked" / "inside").write_text("x")
+    (folder / "locked").chmod(0)
+    readable = os.geteuid() == 0  # only root lists the locked folder
+    assert scratch.usage(folder, 10_000, whole_filesystem=False) == (203 + readable, 1000 + readable)
+    assert scratch.usage(folder, 50, whole_filesystem=False)[0] == 50  # stops counting once over
+    scratch.empty(folder)
+    assert not list(folder.iterdir())
+    assert (outside / "keep.txt").read_text() == "mine"
