@@ -1,18 +1,20 @@
-"""What the sandbox costs: grading time, one call's round trip, and starting a worker.
+"""What the sandbox costs: grading time, one call's round trip, starting the sandbox and a worker.
 
-Run: .venv/bin/python benchmarks/sandbox.py [--repeat 5] [--calls 500] [--starts 5]
+Run: .venv/bin/python benchmarks/sandbox.py [--repeat 5] [--calls 500] [--starts 5] [--skip-grading]
 
-(a) `grader grade solutions`, sandboxed worker vs in-process backend (medians, and their ratio);
-(b) the round trip of one small call (vae.log_mean_exp on a 3x4 tensor), sandbox vs in-process;
-(c) starting a worker until it answers: a cold `python -m grader.worker` (with and without
-    bubblewrap) vs forking a parent that has imported torch and nothing else.
+(a) `grader grade solutions`, sandboxed workers vs in-process backend (medians, and their ratio);
+(b) the round trip of one small call (vae.log_mean_exp on a 3x4 tensor), sandbox vs in-process,
+    and the share of the sandbox's taken by the checks after each call (killing what the worker
+    started, reading what it holds);
+(c) starting the sandbox cold (`python -m grader.zygote`, with and without bubblewrap) until it
+    answers, vs a fresh worker for a function: forked from the running fork server, its file
+    imported and its first call answered (what each graded function costs), and the fork alone.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -48,59 +50,50 @@ def round_trip(calls: int) -> None:
     for label, impl in (("in-process", LocalImplementation(NAMED["solutions"])),
                         ("sandbox", SandboxImplementation(NAMED["solutions"], topics=("vae",)))):
         impl.call("vae.log_mean_exp", y=y)  # load the module, start the worker
-        times = []
+        times, checks = [], []
+        upkeep = getattr(impl, "_upkeep", None)
+        if upkeep is not None:
+            def timed(*args: object, upkeep=upkeep, checks=checks) -> None:
+                start = time.perf_counter()
+                upkeep(*args)
+                checks.append(time.perf_counter() - start)
+            impl._upkeep = timed
         for _ in range(calls):
             start = time.perf_counter()
             impl.call("vae.log_mean_exp", y=y)
             times.append(time.perf_counter() - start)
         print(f"(b) one call, {label}: {_median(times)} over {calls} calls")
-        if hasattr(impl, "close"):
-            impl.close()
-
-
-_ZYGOTE = """
-import os, sys
-import torch  # what a worker imports before its hello; nothing is computed before forking
-import grader.wire
-requests, replies = int(sys.argv[1]), int(sys.argv[2])
-os.write(replies, b"r")
-while os.read(requests, 1):
-    if os.fork() == 0:
-        os.write(replies, b"h")
-        os._exit(0)
-    os.wait()
-"""
+        if checks:
+            print(f"    of which the checks after the call: {_median(checks)}")
+        impl.close()
 
 
 def starts(n: int) -> None:
+    y = torch.randn(3, 4)
     for level in ("full", "no-bubblewrap"):
-        times = []
+        os.environ["GRADEKIT_ISOLATION"] = level
+        cold, fresh, forks = [], [], []
         for _ in range(n):
-            os.environ["GRADEKIT_ISOLATION"] = level
-            impl = SandboxImplementation(NAMED["solutions"], limits=Limits())
+            impl = SandboxImplementation(NAMED["solutions"], limits=Limits(), topics=("vae",))
             start = time.perf_counter()
-            impl.worker.kill()
-            impl.worker.spawn()
-            impl.worker.ensure()
-            times.append(time.perf_counter() - start)
+            impl.zygote.kill()
+            impl.zygote.spawn()
+            impl.zygote.ensure()
+            cold.append(time.perf_counter() - start)
+            impl.call("vae.log_mean_exp", y=y)  # the fork server has imported what workers need
+            for _ in range(4):
+                start = time.perf_counter()
+                impl._retire()
+                impl.call("vae.log_mean_exp", y=y)  # a fresh worker: fork, import vae.py, first call
+                fresh.append(time.perf_counter() - start)
+                start = time.perf_counter()
+                impl.zygote.fork()[0].close()  # the spare, taken; the next one is asked for
+                forks.append(time.perf_counter() - start)
+                time.sleep(0.05)  # as between two functions: the next spare is forked meanwhile
             impl.close()
         os.environ.pop("GRADEKIT_ISOLATION")
-        print(f"(c) cold worker start ({level}): {_median(times)} over {n}")
-
-    to_zygote_r, to_zygote_w = os.pipe()
-    from_zygote_r, from_zygote_w = os.pipe()
-    zygote = subprocess.Popen([sys.executable, "-c", _ZYGOTE, str(to_zygote_r), str(from_zygote_w)],
-                              pass_fds=[to_zygote_r, from_zygote_w])
-    os.read(from_zygote_r, 1)  # the zygote has imported torch
-    times = []
-    for _ in range(max(n, 20)):
-        start = time.perf_counter()
-        os.write(to_zygote_w, b"f")
-        os.read(from_zygote_r, 1)
-        times.append(time.perf_counter() - start)
-    os.close(to_zygote_w)
-    zygote.wait()
-    print(f"(c) fork from a parent that imported torch: {_median(times)} over {len(times)}")
+        print(f"(c) {level}: cold start {_median(cold)} over {n}; fresh worker (fork, import, first call) "
+              f"{_median(fresh)} over {len(fresh)}; taking the spare {_median(forks)}")
 
 
 def main() -> None:

@@ -115,7 +115,7 @@ def _child(folder: Path, results: Path, public_only: bool, only: tuple[str, ...]
 
 def _read_stream(path: Path) -> dict[str, Any]:
     """Catalogue, outcomes and notes from the child's JSON lines; a torn last line is ignored."""
-    found: dict[str, Any] = {"catalogue": None, "outcomes": {}, "notes": [], "finished": False}
+    found: dict[str, Any] = {"catalogue": None, "outcomes": {}, "notes": [], "finished": False, "function_notes": {}}
     if not path.exists():
         return found
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
@@ -129,6 +129,7 @@ def _read_stream(path: Path) -> dict[str, Any]:
             found["outcomes"][event["facet"]] = event
         elif "notes" in event:
             found["notes"], found["finished"] = event["notes"], True
+            found["function_notes"] = event.get("function_notes", {})
     return found
 
 
@@ -248,7 +249,8 @@ def grade(target: str, *, public_only: bool = False, only: tuple[str, ...] = (),
     incomplete = "" if stream["finished"] and child.returncode in (0, 1, 5) else printable(
         stopped or f"the grading process ended before the last check (exit {child.returncode}): {tail[-300:]}")
     catalogue = stream["catalogue"] or _declared(public_only, only)
-    report = _report(label, catalogue, stream["outcomes"], manifest, heavy, public_only, notes)
+    report = _report(label, catalogue, stream["outcomes"], manifest, heavy, public_only, notes,
+                     stream["function_notes"])
     report.seconds, report.incomplete = time.perf_counter() - start, incomplete
     return report
 
@@ -285,8 +287,11 @@ def selected(manifest: assignments.Assignment | None, only: tuple[str, ...]) -> 
 
 
 def _report(label: str, catalogue: list[dict[str, Any]], outcomes: dict[str, Any],
-            manifest: assignments.Assignment | None, heavy: str, public_only: bool, notes: list[str]) -> Report:
-    """Score the catalogue's facets by their outcomes; a facet with no outcome was never reached."""
+            manifest: assignments.Assignment | None, heavy: str, public_only: bool, notes: list[str],
+            function_notes: dict[str, list[str]] | None = None) -> Report:
+    """Score the catalogue's facets by their outcomes; a facet with no outcome was never reached.
+    ``function_notes`` are the sandbox's notes under a function (the worker it left over budget)."""
+    function_notes = function_notes or {}
     checks = []
     for check in catalogue:
         found = []
@@ -299,8 +304,9 @@ def _report(label: str, catalogue: list[dict[str, Any]], outcomes: dict[str, Any
                                      facet["weight"], facet["core"]))
         drawn = {str(p) for f in check["facets"] for p in outcomes.get(f["id"], {}).get("figures", ())}
         points = ({**manifest.units, **manifest.heavy}[check["target"]] if manifest is not None else check["points"])
+        check_notes = [*check.get("notes", ()), *function_notes.get(check["target"], ())]
         checks.append(CheckResult(check["target"], points, check["public"], tuple(found),
-                                  tuple(printable(n) for n in check.get("notes", ())), check.get("heavy", False),
+                                  tuple(printable(n) for n in check_notes), check.get("heavy", False),
                                   tuple(sorted(drawn))))
     checks = _gated(checks, {c["target"]: c.get("uses", ()) for c in catalogue})
     if manifest is not None:

@@ -58,6 +58,9 @@ class Implementation(Protocol):
     def describe(self) -> str | None:
         """How the code runs, said once in the report's notes (``None``: nothing to say)."""
 
+    def function_notes(self) -> dict[str, list[str]]:
+        """What the report should say under each function about how its code ran, by target."""
+
     def close(self) -> None:
         """Release what the implementation holds (a worker, a staged copy)."""
 
@@ -202,6 +205,9 @@ class LocalImplementation:
 
     def describe(self) -> None:
         return None  # in this process: nothing to add to the report
+
+    def function_notes(self) -> dict[str, list[str]]:
+        return {}
 
     def close(self) -> None:
         pass

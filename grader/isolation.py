@@ -1,6 +1,7 @@
-"""How a worker is confined: the strongest isolation the machine offers, and what it lacks.
+"""How the workers are confined: the strongest isolation the machine offers, and what it lacks.
 
-Chosen once per submission, from strongest to weakest:
+Chosen once per submission, for the fork server (:mod:`grader.zygote`), whose workers inherit it,
+from strongest to weakest:
 
 - bubblewrap: own pid, network, IPC and UTS namespaces; a read-only view of the system, the
   Python installation, ``grader/``, ``stubs/`` and the topics' scenarios only (not
@@ -12,8 +13,12 @@ Chosen once per submission, from strongest to weakest:
   other users' files are protected by their modes, and killing by user reaches every process;
   where it cannot, the worker stays root but without any capability;
 - a cgroup (as root, cgroup v1): memory and processes bounded for the whole tree;
-- resource limits everywhere (:mod:`grader.worker` applies them to itself before it imports
-  the submission), and a wall-clock limit per call enforced by killing the whole tree.
+- resource limits everywhere (the fork server applies them to itself, :func:`grader.worker.confine`,
+  before it imports anything), and a wall-clock limit per call enforced by killing the worker.
+
+Whatever the level, each graded function gets a fresh worker, and after each call what the
+worker started is killed and what it holds is checked against a :class:`Budget`: that needs no
+privilege.
 """
 from __future__ import annotations
 
@@ -50,6 +55,24 @@ PYTHON_UNREACHABLE = ("Python is installed where other users cannot read it: the
 
 
 @dataclass(frozen=True)
+class Budget:
+    """What a function's worker may hold between two calls; past any of it, the worker is replaced
+    before the next call, and the report says so under that function. Descriptors and threads
+    count from what the worker held right after importing its module. Processes have no budget:
+    every one a worker started is killed after each call. A function whose worker was replaced
+    ``replacements`` times keeps its next one whatever it holds: a function that fills the
+    scratch on every call would otherwise cost a fresh worker per call, and what it leaves only
+    reaches its own calls (the next function gets a fresh worker and an empty scratch anyway)."""
+
+    descriptors: int = 32  # of the 256 a worker may open
+    threads: int = 0  # left running beside the one that answers
+    resident: int = 2 << 30  # bytes of memory in RAM
+    scratch: int = 64 << 20  # bytes of files in the scratch folder
+    scratch_entries: int = 1000  # files and folders there
+    replacements: int = 10  # per function; then it keeps its worker, and only its own calls suffer
+
+
+@dataclass(frozen=True)
 class Limits:
     """What one worker may use. Sizes in bytes, times in seconds."""
 
@@ -67,6 +90,7 @@ class Limits:
     reply: int = 512 << 20
     crashes_per_target: int = 3
     output_kept: int = 4000
+    budget: Budget = field(default_factory=Budget)
 
 
 @dataclass

@@ -1,25 +1,31 @@
-"""The sandboxed worker: imports a submission and answers calls over a private socket.
+"""A sandboxed worker: serves one graded function's calls over a private socket.
 
-Started by :mod:`grader.sandbox` as ``python -I -B -m grader.worker FD ROOT SETTINGS``. Everything
-it runs is untrusted once the submission is imported, so it only ever sends plain data back
+Forked by the fork server (:mod:`grader.zygote`), which also runs :func:`confine` once for all its
+workers. A worker imports the submission's module of its function and answers calls and scenarios
+for that function only; the grader forks a fresh one for the next function. Everything it runs is
+untrusted once the submission is imported, so it only ever sends plain data back
 (:mod:`grader.wire`) and decides nothing: the grader validates and compares on its side. Standard
-output and error belong to the submission; the protocol uses the inherited socket ``FD`` only.
+output and error belong to the submission; the protocol uses its socket only.
 """
 from __future__ import annotations
 
 import ctypes
 import gc
-import importlib
-import json
 import os
 import resource
 import signal
 import socket
-import sys
 from typing import Any
 
-_PR_SET_NO_NEW_PRIVS = 38
-_PR_SET_PDEATHSIG = 1
+PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
+PR_SET_CHILD_SUBREAPER = 36
+PR_SET_NO_NEW_PRIVS = 38
+
+
+def prctl(option: int, value: int) -> None:
+    """``prctl(option, value)`` of this process (Linux)."""
+    ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
 
 
 def confine(limits: dict[str, int]) -> None:
@@ -36,77 +42,71 @@ def confine(limits: dict[str, int]) -> None:
     if "uid" in limits:
         drop_privileges(limits["uid"], limits["gid"])
     # after the drop, which clears it: if the grader dies, so does the worker
-    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:
         os._exit(1)
 
 
 def drop_privileges(uid: int, gid: int) -> None:
     """Become ``uid:gid`` for good, with no way back through setuid programs."""
-    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    prctl(PR_SET_NO_NEW_PRIVS, 1)
     os.setgroups([])
     os.setresgid(gid, gid, gid)
     os.setresuid(uid, uid, uid)
 
 
-def serve(sock: socket.socket, root: str, prefetch: list[str]) -> None:
+def serve(sock: socket.socket, root: str, library: dict[str, Any]) -> None:
     """Answer requests until the grader closes the socket.
 
-    ``prefetch`` names installed libraries the submission imports; importing them before the
-    first request lets that work overlap with the grader's own start-up.
+    ``library`` is the fork server's snapshot of torch's own functions
+    (:func:`grader.torch_state.library`), taken before any submitted code ran.
     """
-    import torch  # before the hello: the grader's start-up timeout covers it, not the first call
-
     from grader import wire
     from grader.handle import LocalImplementation
 
     impl = LocalImplementation(root, check_signatures=False)
-    wire.send(sock, {"hello": os.getpid(), "torch": str(torch.__version__)})
-    for name in prefetch:
-        try:
-            importlib.import_module(name)
-        except BaseException:  # noqa: BLE001 - the submission's own import will report it
-            pass
     while True:
         try:
             request = wire.receive(sock)
         except wire.WireError:
             return  # the grader went away
-        frame = answer(impl, request)
+        # Traceable (and its /proc readable by the grader's user) only once it serves: a worker
+        # forked ahead waits untraceable, as its parent is, while another function's worker runs.
+        prctl(PR_SET_DUMPABLE, 1)
+        frame = answer(impl, request, library)
         del request
         gc.collect(1)  # a returned object's __del__ runs now, charged to this call, not the next
         sock.sendall(frame)
 
 
-def answer(impl: Any, request: dict[str, Any]) -> bytes:
-    """The reply frame to one request: ``ok`` with plain data, or ``error`` with the class names."""
-    from grader import wire
+def answer(impl: Any, request: dict[str, Any], library: dict[str, Any]) -> bytes:
+    """The reply frame to one request: ``ok`` with plain data, or ``error`` with the class names.
+
+    Every reply carries torch's settings as the request left them (``state``); the reply to
+    ``load`` also says what importing the module changed: the settings before it, and which of
+    torch's own functions it replaced.
+    """
+    from grader import torch_state, wire
     from grader.handle import SubmissionError
     from grader.plain import NotPlain
 
+    reply: dict[str, Any] = {"id": request["id"]}
     try:
         if request["op"] == "load":
+            reply["before"] = torch_state.settings()
             impl.load(request["topic"])
-            value = None
+            reply["replaced"] = torch_state.replaced(library)
+            reply["ok"] = None
         elif request["op"] == "call":
-            value = impl.call(request["target"], *request["args"], **request["kwargs"])
+            reply["ok"] = impl.call(request["target"], *request["args"], **request["kwargs"])
         else:
-            value = impl.scenario(request["name"], request["target"], **request["inputs"])
-        return wire.frame({"id": request["id"], "ok": value})
+            reply["ok"] = impl.scenario(request["name"], request["target"], **request["inputs"])
     except SubmissionError as err:
-        return wire.frame({"id": request["id"], "error": str(err), "mro": list(err.mro)})
+        reply.pop("ok", None)
+        reply.update(error=str(err), mro=list(err.mro))
+    reply["state"] = torch_state.settings()
+    try:
+        return wire.frame(reply)
     except NotPlain as err:
-        return wire.frame({"id": request["id"], "error": f"{request['target']} returned {err}", "mro": []})
-
-
-def main(argv: list[str]) -> None:
-    fd, root = int(argv[0]), argv[1]
-    settings = json.loads(argv[2])
-    confine(settings["limits"])
-    sock = socket.socket(fileno=fd)
-    serve(sock, root, settings["prefetch"])
-    os._exit(0)  # skip interpreter teardown: a submission's atexit hooks and __del__ do not run
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])
+        return wire.frame({"id": request["id"], "error": f"{request['target']} returned {err}", "mro": [],
+                           "state": reply["state"]})

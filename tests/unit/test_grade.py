@@ -37,6 +37,12 @@ def test_solutions_score_full_marks(solutions_report) -> None:
     assert solutions_report.points == pytest.approx(API_POINTS - sum(MISSING_EXTRA.values()))
 
 
+def test_solutions_stay_within_every_worker_budget(solutions_report) -> None:
+    """Does correct code run without a note: no leftover, no replaced worker, no torch change at import?"""
+    noted = {c.target: c.notes for c in solutions_report.checks if c.notes}
+    assert not noted
+
+
 def test_stubs_score_zero_on_every_check(stubs_report) -> None:
     scored = {c.target: c.points for c in stubs_report.checks if c.points > 0}
     assert not scored, f"stubs earn points on {scored}: those checks cannot fail"

@@ -7,17 +7,28 @@ with ``grader grade`` in a subprocess and asserts what the sandbox promises:
 
 - the grader exits 0 within its time budget and its JSON report holds every selected check,
   each facet with a real outcome (none left unrun, no grader error);
-- honest functions keep full marks, cheating ones get zero;
+- honest functions keep full marks, cheating ones get zero, and the report says under a
+  function what it left behind (``noted``);
 - no marker file exists (pickle payloads create it only if something unpickles them), the
   loopback listener saw no contact, the grader's environment did not leak into its output,
   and no planted or forged file became the grader's output;
 - no process of the submission survives: none whose command line holds the run's token, and
-  (as root) none of the worker's own uid started before the grader exited.
+  (as root) none of the worker's own uid started before the grader exited; nor does one outlive
+  the call that started it (sampled while the grader runs).
 
 An attack whose containment needs something this machine's sandbox lacks (bubblewrap, a
 cgroup: the report's note says what it used) xfails if its cheat scores; the last rows run
 at ``GRADEKIT_ISOLATION=no-bubblewrap`` and xfail, strictly, where that fallback cannot stop
 them (each says why).
+
+The leftover attacks (descriptors kept open, processes left spinning, torch's tensor methods
+patched at import, torch's settings changed, the scratch folder filled) sit in ``cgan.py``,
+whose checks run first, beside honest functions in the same file and in files of their own
+(``tests/redteam/honest/``, staged beside each of them): one
+function's misbehaviour must not cost another function its points. They run at every
+isolation level, since the fork server that contains them needs none of the sandbox's
+privileges. The one exception is the patch at import: an honest function in the patching
+file runs with the patch (a ``bystander``, graded but not asserted), and the report says so.
 
 Placeholders in the sources (``@MARKER@``, ``@PORT@``, ...) are filled into a copy of the
 folder. Every attack is bounded (loops and sleeps end within 120 s, at most 64 processes,
@@ -47,10 +58,12 @@ from unittest import mock
 
 import pytest
 
-from grader.isolation import choose_isolation
+from grader.isolation import LEVELS, choose_isolation
+from grader.sandbox.kill import doomed
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBMISSIONS = ROOT / "tests" / "redteam" / "submissions"
+HONEST_FILES = ROOT / "tests" / "redteam" / "honest"  # honest files of their own, staged beside some attacks
 HONEST = ("vae.log_mean_exp",)
 KL = "vae.kl_gaussian_gaussian_analytic"
 NORMAL = "vae.log_likelihood_normal"
@@ -61,6 +74,8 @@ BUDGET = 120  # seconds for one whole `grader grade` run
 PARALLEL = 3  # runs at a time: a run is mostly torch imports on one core, and waiting on timeouts
 FORGED = "FORGED-BY-REDTEAM"  # what forged results say; never in the grader's output
 NO_BWRAP = "no-bubblewrap"
+SAMPLE = 0.2  # seconds between two looks for the submission's processes
+LINGER = 3.0  # seconds past its call a killed process may still be seen (sampling, a loaded machine)
 
 
 class CheatScored(AssertionError):
@@ -79,6 +94,9 @@ class Attack:
     isolation: str = "full"  # GRADEKIT_ISOLATION
     planted: tuple[str, ...] = ()  # files shipped in the folder that pose as results
     says: str = ""  # what every cheating function's failure must say
+    noted: tuple[tuple[str, str], ...] = ()  # (target, words its notes in the report must hold)
+    beside: bool = False  # staged with the honest files of HONEST_FILES that the folder does not bring
+    bystanders: tuple[str, ...] = ()  # graded, with no claim on their points
     needs: str = ""  # what the sandbox note must name for the cheat (or the network) to be stopped
     xfail: str = ""  # why a guarantee does not hold at this isolation level (strict: a fix must show)
     fails_with: type[AssertionError] = AssertionError  # what the xfail expects to fail
@@ -89,7 +107,7 @@ class Attack:
 
     @property
     def only(self) -> tuple[str, ...]:
-        return self.honest + self.cheats
+        return self.honest + self.cheats + self.bystanders
 
 
 def _fallback():
@@ -106,6 +124,16 @@ FALLBACK_READS = ("without bubblewrap the worker sees the whole file system: it 
 UNCONTAINED = ("here the fallback has neither namespaces (no root or no unshare) nor a user of its own for the "
                "worker: {}")
 BWRAP, CGROUP = "bubblewrap (", "cgroup of"  # in the sandbox note when the machine gives them
+DISCRIMINATOR, GENERATOR = "cgan.discriminator_loss", "cgan.generator_loss"
+BESIDE = (GENERATOR, "divergences.kernel", "vae.log_mean_exp", NORMAL)  # honest, beside each leftover attack
+LEFTOVERS = (  # name, honest functions, what the report says under which function
+    ("descriptor_exhaustion", BESIDE, ((DISCRIMINATOR, "more descriptors open than after its import"),)),
+    ("spinning_children", BESIDE, ((DISCRIMINATOR, "processes running after a call (killed)"),)),
+    ("patch_tensor_methods", BESIDE[1:], ((GENERATOR, "importing cgan.py replaced torch.Tensor."),
+                                          (DISCRIMINATOR, "importing cgan.py replaced torch.Tensor."))),
+    ("torch_settings_left", BESIDE, ((DISCRIMINATOR, "default dtype float64 (was float32), grad mode False"),)),
+    ("scratch_filler", BESIDE, ((DISCRIMINATOR, "in the scratch folder"),)),
+)
 
 ATTACKS = (
     # monkeypatching and lying values
@@ -158,6 +186,10 @@ ATTACKS = (
                "its daemon survives and rewrites --output with forged full marks after the grader has exited")),
     Attack("network_connect", isolation=NO_BWRAP, xfail="" if FALLBACK.unshare else UNCONTAINED.format(
         "without a network namespace the worker reaches the listener")),
+    # one function's leftovers, at every level: the bystander shares the file that patches torch
+    *(Attack(name, (DISCRIMINATOR,), honest, isolation=level, noted=noted, beside=True,
+             bystanders=(GENERATOR,) if GENERATOR not in honest else ())
+      for level in LEVELS for name, honest, noted in LEFTOVERS),
 )
 
 
@@ -206,6 +238,34 @@ class Listener:
             sock.close()
 
 
+class Watch:
+    """How long the oldest live process carrying the run's token has lived, sampled while the run lasts."""
+
+    def __init__(self, token: str) -> None:
+        self.token, self.oldest = token, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        tick = os.sysconf("SC_CLK_TCK")
+        while not self._stop.wait(SAMPLE):
+            now = _uptime()
+            for entry in Path("/proc").iterdir():
+                try:
+                    if not entry.name.isdigit() or self.token not in (entry / "cmdline").read_text(errors="replace"):
+                        continue
+                    started = int((entry / "stat").read_text().rpartition(")")[2].split()[19]) / tick
+                except (OSError, ValueError, IndexError):
+                    continue
+                if not doomed(int(entry.name)):  # killed and dying counts as gone
+                    self.oldest = max(self.oldest, now - started)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 @dataclass
 class Run:
     """What one `grader grade` of an attack left behind."""
@@ -222,12 +282,16 @@ class Run:
     secret: str
     survivors: list[str]
     planted: dict[str, str]  # the planted files, as shipped
+    oldest: float  # seconds the longest-lived process carrying the token lived (sampled)
 
 
 def _stage(attack: Attack, folder: Path, values: dict[str, str]) -> Path:
     """Copy the attack's folder and fill in its placeholders."""
     submission = folder / "submission"
     shutil.copytree(SUBMISSIONS / attack.name, submission, ignore=shutil.ignore_patterns("__pycache__"))
+    for honest in sorted(HONEST_FILES.glob("*.py")) if attack.beside else ():
+        if not (submission / honest.name).exists():
+            shutil.copyfile(honest, submission / honest.name)
     for path in submission.iterdir():  # sources, and text pickles (protocol 0) posing as results
         text = path.read_bytes().decode("latin-1")
         for key, value in values.items():
@@ -314,7 +378,7 @@ def _grade(attack: Attack, folder: Path) -> Run:
     if attack.public_only:
         command.append("--public-only")
     env = {**os.environ, "GRADEKIT_ISOLATION": attack.isolation, "GRADEKIT_REDTEAM_SECRET": secret}
-    start = time.monotonic()
+    start, watch = time.monotonic(), Watch(token)
     proc = subprocess.Popen(command, cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
     try:
@@ -326,6 +390,7 @@ def _grade(attack: Attack, folder: Path) -> Run:
         returncode = None
     seconds, until = time.monotonic() - start, _uptime()
     listener.close()
+    watch.close()
     uid = int(m.group(1)) if (m := re.search(r"\buser (\d+)", _notes(_report(output)))) else None
     survivors: dict[int, str] = {}
     for _ in range(30):  # SIGKILLed processes may take a moment to leave /proc
@@ -340,7 +405,7 @@ def _grade(attack: Attack, folder: Path) -> Run:
     planted = {name: (submission / name).read_bytes().decode("latin-1") for name in attack.planted}
     return Run(attack, returncode, seconds, stdout.decode(errors="replace"), report, _notes(report),
                output.read_text() if output.exists() else "", marker, listener.contacts, secret,
-               list(survivors.values()), planted)
+               list(survivors.values()), planted, watch.oldest)
 
 
 # -- the generic test ----------------------------------------------------------------------------
@@ -382,8 +447,13 @@ def test_attack_is_contained(attack: Attack, graded: Callable[[Attack], Run]) ->
     for target in attack.honest:
         check = checks[target]
         assert check["points"] == check["max_points"], f"honest {target} lost marks: {check['facets']}"
+    for target, words in attack.noted:
+        notes = " | ".join(checks[target]["notes"])
+        assert words in notes, f"the report does not say under {target} {words!r}: {notes!r}"
     assert not run.marker.exists(), "a pickle payload ran: the marker file exists"
     assert not run.survivors, "processes of the submission survived the grader:\n" + "\n".join(run.survivors)
+    assert run.oldest <= attack.call_timeout + LINGER, (
+        f"a process of the submission lived {run.oldest:.1f} s: longer than the call that started it")
     assert run.secret not in run.output + run.stdout, "the grader's environment leaked into its output"
     assert FORGED not in run.output, "a forged result reached the grader's output"
     for name, content in run.planted.items():
