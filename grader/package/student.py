@@ -34,7 +34,8 @@ def _readme(assignment: assignments.Assignment, handout: list[str]) -> str:
     datasets = (f"\nThe checks read these datasets; fetch and verify them once with\n"
                 f"`data-fetch get {' '.join(assignment.datasets)}`.\n" if assignment.datasets else "")
     return render("student-README.md", title=assignment.title, assignment=assignment.name,
-                  files=", ".join(f"`{name}`" for name in handout), pending=pending + hidden, datasets=datasets,
+                  files=", ".join(f"`{name}`" for name in handout) or "nothing yet (every unit is pending)",
+                  pending=pending + hidden, datasets=datasets,
                   workflow=WORKFLOW)
 
 
