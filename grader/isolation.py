@@ -266,6 +266,8 @@ def bubblewrap_command(bwrap: str, submission: Path, limits: Limits) -> list[str
     if os.geteuid() != 0:
         command.append("--unshare-user")
     command += ["--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev"]
+    for node in sorted(Path("/dev").glob("nvidia*")):  # a GPU, for training checks on CUDA (--device)
+        command += ["--dev-bind", str(node), str(node)]
     for top in ("bin", "sbin", "lib", "lib32", "lib64"):
         link = Path("/") / top
         if link.is_symlink():
