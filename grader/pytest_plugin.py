@@ -139,8 +139,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def _facet(item: pytest.Item) -> Any:
-    """The facet a graded test runs, or None for any other test."""
-    return getattr(item, "callspec", None) and item.callspec.params.get("facet")
+    """The facet a graded test runs, or None for any other test (and for the placeholder pytest
+    makes of a parametrisation with no values: a kit without training checks)."""
+    facet = getattr(item, "callspec", None) and item.callspec.params.get("facet")
+    return facet if hasattr(facet, "check") else None
 
 
 def _target(item: pytest.Item) -> str:

@@ -87,7 +87,9 @@ def test_the_student_kit_installs_in_a_fresh_venv_and_checks(name, output, tmp_p
     report = json.loads((work / "stubs.json").read_text())
     units = assignments.load(name).units
     assert sorted(c["target"] for c in report["checks"]) == sorted(units) and report["points"] == 0
-    assert all(c["points"] == 0 and any(f["outcome"] == "failed" for f in c["facets"]) for c in report["checks"])
+    unfailed = [(c["target"], sorted({f["outcome"] for f in c["facets"]})) for c in report["checks"]
+                if c["points"] != 0 or not any(f["outcome"] == "failed" for f in c["facets"])]
+    assert not unfailed, (unfailed, report["notes"])
     assert {f["outcome"] for c in report["checks"] for f in c["facets"]} <= {"failed", "passed"}  # none erroring
     assert all(f["public"] for c in report["checks"] for f in c["facets"])
 
@@ -152,14 +154,26 @@ def _by_name(results: dict) -> dict[str, dict]:
     return {t["name"]: t for t in results["tests"]}
 
 
+def _scored(results: dict) -> list[dict]:
+    """The tests that carry points: a training check at the manifest's heavy_default "none" is
+    listed as not run, with no score."""
+    training = [t for t in results["tests"] if "heavy" in t["tags"]]
+    assert all("score" not in t and t["output"].startswith("not run") for t in training)
+    return [t for t in results["tests"] if "heavy" not in t["tags"]]
+
+
+def _names(results: dict) -> set[str]:
+    return {t["name"].removesuffix(" (hidden)") for t in _scored(results)}
+
+
 def test_run_autograder_gives_the_solutions_full_marks(autograder) -> None:
     name, root, bin_ = autograder
     found = assignments.load(name)
     results = _autograde(root, bin_, _handout(name, LAYOUT.solutions), zipped=name == "ift6135-a3")
-    assert results["score"] == pytest.approx(found.graded_points)
-    assert sum(t["max_score"] for t in results["tests"]) == pytest.approx(found.graded_points, abs=1e-3)
-    assert {t["name"].removesuffix(" (hidden)") for t in results["tests"]} == set(found.units)
-    assert all(t["status"] == "passed" for t in results["tests"])
+    assert results["score"] == pytest.approx(sum(found.units.values()))
+    assert sum(t["max_score"] for t in _scored(results)) == pytest.approx(sum(found.units.values()), abs=1e-3)
+    assert _names(results) == set(found.units)
+    assert all(t["status"] == "passed" for t in _scored(results))
     assert {t["visibility"] for t in results["tests"] if t["name"].endswith("(hidden)")} == {found.hidden_visibility}
     assert "sandbox: " in results["output"] and "hidden tests' points show once" in results["output"]
 
@@ -167,15 +181,15 @@ def test_run_autograder_gives_the_solutions_full_marks(autograder) -> None:
 def test_run_autograder_gives_the_stubs_zero(autograder) -> None:
     name, root, bin_ = autograder
     results = _autograde(root, bin_, _handout(name, LAYOUT.stubs))
-    assert results["score"] == 0 and all(t["status"] == "failed" and t["score"] == 0 for t in results["tests"])
-    assert {t["name"].removesuffix(" (hidden)") for t in results["tests"]} == set(assignments.load(name).units)
+    assert results["score"] == 0 and all(t["status"] == "failed" and t["score"] == 0 for t in _scored(results))
+    assert _names(results) == set(assignments.load(name).units)
 
 
 def test_run_autograder_on_a_broken_submission_lists_every_test_with_its_reason(autograder) -> None:
     name, root, bin_ = autograder
     results = _autograde(root, bin_, _broken(name))
     tests = _by_name(results)
-    assert {n.removesuffix(" (hidden)") for n in tests} == set(assignments.load(name).units)
+    assert _names(results) == set(assignments.load(name).units)
     assert results["score"] == 0
     shown = "\n".join(t["output"] for t in results["tests"])
     if name == "ift6135-a3":
@@ -192,5 +206,5 @@ def test_run_autograder_on_a_submission_without_graded_files_says_so_once(autogr
     results = _autograde(root, bin_, {"notes.txt": "I ran out of time\n"})
     assert results["score"] == 0 and results["output"].count("No graded file in the submission") == 1
     assert "found notes.txt" in results["output"]
-    assert {t["name"].removesuffix(" (hidden)") for t in results["tests"]} == set(assignments.load(name).units)
-    assert all(t["output"] == NOTHING_GRADED for t in results["tests"])
+    assert _names(results) == set(assignments.load(name).units)
+    assert all(t["output"] == NOTHING_GRADED for t in _scored(results))
