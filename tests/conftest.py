@@ -8,7 +8,8 @@ import pytest
 pytest_plugins = ["grader.pytest_plugin"]
 
 # dataset -> one file that must be in the shared real-data folder for it
-SHARED_FILES = {"binarized_mnist": "binarized_mnist/binarized_mnist_train.amat", "flows": "flows/data_arcs.npy"}
+SHARED_FILES = {"binarized_mnist": "binarized_mnist/binarized_mnist_train.amat", "flows": "flows/data_arcs.npy",
+                "mnist": "mnist/train-images-idx3-ubyte.gz"}
 
 
 @pytest.fixture(scope="session")
