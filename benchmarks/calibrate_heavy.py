@@ -26,7 +26,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("target", help="a training check, e.g. vae.training")
     parser.add_argument("--size", choices=("quick", "full"), default="quick")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2, 3, 4], help="none: only the wrong implementations")
     parser.add_argument("--mutants", action="store_true", help="also run the wrong implementations it kills")
     args = parser.parse_args()
     torch.set_num_threads(1)

@@ -8,6 +8,7 @@ penultimate layer (128 features) is the feature space of the Fréchet distance.
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +44,7 @@ def _folder() -> Path:
     return cache_dir() / "judges"
 
 
+@torch.enable_grad()  # it may be asked for first where gradients are off (an evaluation)
 def _train() -> tuple[Judge, float]:
     from data_fetch.vision import fetch_mnist
 
@@ -106,5 +108,7 @@ def frechet_distance(a: torch.Tensor, b: torch.Tensor) -> float:
     x, y = a.double().numpy(), b.double().numpy()
     mu, nu = x.mean(0), y.mean(0)
     sa, sb = np.cov(x, rowvar=False), np.cov(y, rowvar=False)
-    root = linalg.sqrtm(sa @ sb)
+    with warnings.catch_warnings():  # dead ReLU features make the covariances singular; the root is still fine
+        warnings.simplefilter("ignore", linalg.LinAlgWarning)
+        root = linalg.sqrtm(sa @ sb)
     return float(((mu - nu) ** 2).sum() + np.trace(sa + sb - 2 * np.real(root)))

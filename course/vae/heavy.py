@@ -32,10 +32,10 @@ def prepare(settings: Mapping[str, Any], seed: int) -> dict[str, Any]:
             "batch_size": settings["batch_size"], "lr": settings["lr"], "latent_dim": LATENT, "seed": seed}
 
 
-def _model(state: dict[str, torch.Tensor]) -> torch.nn.Module:
+def _model(state: Mapping[str, torch.Tensor], latent: int = LATENT) -> torch.nn.Module:
     from stubs.vae import VAE  # the grader's own copy of the provided model
 
-    model = VAE(latent_dim=LATENT)
+    model = VAE(latent_dim=latent)
     model.load_state_dict(state)
     return model.eval()
 
@@ -124,4 +124,112 @@ training = Heavy(
     },
     points=4,
     kills=("vae.log_likelihood_bernoulli:mean_over_dims", "vae.kl_gaussian_gaussian_analytic:sign_flip"),
+)
+
+
+# -- "poor sevens" (E533 HW5 P2): one latent dimension for the thickening ------------------------
+
+SEVENS_LATENT = 4  # the handout: K <= 5
+SEVENS_TRAIN = 5000  # the first sevens train the VAE; the other 1265 are judged
+
+
+def prepare_sevens(settings: Mapping[str, Any], seed: int) -> dict[str, Any]:
+    from data_fetch.sevens import fetch_sevens
+
+    cached("mnist")  # the sevens are built from the verified MNIST, never downloaded
+    images, _ = fetch_sevens()
+    return {"images": (images[:SEVENS_TRAIN].reshape(-1, 784) * 255).round().to(torch.uint8),
+            "steps": settings["steps"], "batch_size": settings["batch_size"], "lr": settings["lr"],
+            "latent_dim": SEVENS_LATENT, "seed": seed}
+
+
+def _held_out_sevens() -> tuple[torch.Tensor, torch.Tensor]:
+    from data_fetch.sevens import fetch_sevens
+
+    images, strengths = fetch_sevens()
+    return images[SEVENS_TRAIN:].reshape(-1, 784), strengths[SEVENS_TRAIN:]
+
+
+@torch.no_grad()
+def _correlations(state: Mapping[str, torch.Tensor]) -> torch.Tensor:
+    """Pearson's r of each latent mean with the thickening strength, over the held-out sevens."""
+    import numpy as np
+
+    images, strengths = _held_out_sevens()
+    mu = _model(finite(state), SEVENS_LATENT).encode(images)[0].double().numpy()
+    r = np.corrcoef(np.concatenate([mu, strengths.double().numpy()[:, None]], axis=1), rowvar=False)[-1, :-1]
+    return torch.from_numpy(np.nan_to_num(r))  # a constant latent has no correlation: 0, not NaN
+
+
+@torch.no_grad()
+def _sevens_elbo(state: Mapping[str, torch.Tensor]) -> float:
+    """Mean single-sample ELBO of the held-out sevens, grey levels scored by binary cross-entropy
+    (the handout's loss; without the continuous Bernoulli's normaliser), KL by torch.distributions."""
+    images, _ = _held_out_sevens()
+    model = _model(finite(state), SEVENS_LATENT)
+    mu, logvar = model.encode(images)
+    q = Normal(mu, torch.exp(0.5 * logvar))
+    z = mu + q.scale * torch.randn(mu.shape, generator=torch.Generator().manual_seed(EVAL_SEED))
+    logits = model.decode(z)
+    likelihood = -torch.nn.functional.binary_cross_entropy_with_logits(logits, images, reduction="none").sum(1)
+    return float((likelihood - kl_divergence(q, Normal(torch.zeros_like(mu), torch.ones_like(mu))).sum(1)).mean())
+
+
+def evaluate_sevens(returned: Any, settings: Mapping[str, Any]) -> dict[str, float]:
+    return {"best_abs_r": float(_correlations(returned["state"]).abs().max()), "elbo": _sevens_elbo(returned["state"])}
+
+
+def figures_sevens(returned: Any, settings: Mapping[str, Any], metrics: dict[str, float],
+                   folder: Path) -> list[Path]:
+    from grader.figures import image_grid, line_plot
+
+    r = _correlations(returned["state"])
+    best = int(r.abs().argmax())
+    model = _model(returned["state"], SEVENS_LATENT)
+    images, _ = _held_out_sevens()
+    with torch.no_grad():
+        mu = model.encode(images[:8])[0]  # 8 sevens: one row each, the best dimension swept
+        sweep = torch.linspace(-3, 3, 8) * torch.sign(r[best])
+        codes = mu[:, None, :].repeat(1, 8, 1)
+        codes[:, :, best] = sweep
+        traversal = torch.sigmoid(model.decode(codes.reshape(-1, SEVENS_LATENT)))
+    return [image_grid(traversal, folder / "traversal.png",
+                       f"latent {best} from -3 to 3 (r = {float(r[best]):+.2f} with the thickening)"),
+            line_plot(returned["losses"], folder / "loss.png", "training loss (per image)", "step")]
+
+
+sevens = Heavy(
+    target="vae.sevens",
+    title="\"poor sevens\": a VAE with 4 latent dimensions must give one of them to the sevens' thickening",
+    uses=("vae.reparameterize", "vae.VAE_loss_function"),
+    scenario="train_sevens",
+    prepare=prepare_sevens,
+    evaluate=evaluate_sevens,
+    figures=figures_sevens,
+    criteria=(Criterion("best_abs_r", "best_abs_r", weight=0.6,
+                        what="largest |Pearson r| of a latent mean with the thickening strength (held-out sevens)"),
+              Criterion("elbo", "elbo", weight=0.4, what="held-out ELBO of the sevens (nats, cross-entropy)")),
+    sizes={
+        # The handout gives no budget or threshold: the full size trains 100 epochs and keeps the
+        # quick thresholds, which longer training only clears further.
+        "full": Size({"steps": 100 * SEVENS_TRAIN // 64, "batch_size": 64, "lr": 1e-3}, budget=600,
+                     thresholds={"best_abs_r": 0.5, "elbo": -135.0},
+                     source="the quick size's calibrated thresholds (a longer training only improves on them)"),
+        # Quick: 4000 Adam steps (about 51 epochs of the 5000 training sevens). Wrong pieces reach:
+        # KL averaged with the reconstruction (mean_not_sum) r 0.36, ELBO -228; a detached sample
+        # r 0.34, ELBO -228; no noise r 0.56, ELBO -1017; the KL's sign flipped, posteriors of zero
+        # variance (unusable).
+        "quick": Size({"steps": 4000, "batch_size": 64, "lr": 1e-3}, budget=60,
+                      thresholds={"best_abs_r": 0.5, "elbo": -135.0},
+                      calibration=Calibration(
+                          seeds=(0, 1, 2, 3, 4),
+                          values={"best_abs_r": (0.812, 0.865, 0.864, 0.621, 0.848),
+                                  "elbo": (-130.47, -130.08, -129.98, -130.72, -129.93)},
+                          machine="2-core x86_64 development machine, 1 torch thread; 22-24 s of training each",
+                          margin="|r| 0.12 below the worst seed (seed 3 splits the effect over two dimensions); "
+                                 "ELBO 4.3 nats below the worst seed")),
+    },
+    points=2,
+    kills=("vae.VAE_loss_function:kl_sign_flip", "vae.VAE_loss_function:mean_not_sum",
+           "vae.reparameterize:detached_sample", "vae.reparameterize:no_noise"),
 )

@@ -49,3 +49,35 @@ def train_vae(resolve: Resolve, target: str, train: torch.Tensor, steps: int, ba
         optimizer.step()
         losses[step] = loss.detach()
     return {"state": {k: v.detach().cpu() for k, v in model.state_dict().items()}, "losses": losses}
+
+
+def train_sevens(resolve: Resolve, target: str, images: torch.Tensor, steps: int, batch_size: int, lr: float,
+                 latent_dim: int, seed: int, device: str) -> dict[str, torch.Tensor | dict[str, torch.Tensor]]:
+    """Train the provided VAE with a small latent space on the sevens, with the implementation's
+    ``reparameterize`` and ``VAE_loss_function`` (binary cross-entropy reconstruction), Adam.
+
+    ``images`` are the thickened sevens as uint8 grey levels ``(N, 784)``.
+    """
+    from stubs.vae import VAE
+
+    reparameterize, loss_function = resolve("vae.reparameterize"), resolve("vae.VAE_loss_function")
+    torch.manual_seed(seed)
+    order = torch.Generator().manual_seed(seed)
+    model = VAE(latent_dim=latent_dim).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    data = images.to(device)
+    losses = torch.empty(steps)
+    batches = torch.empty(0, dtype=torch.long)
+    for step in range(steps):
+        if len(batches) < batch_size:
+            batches = torch.cat([batches, torch.randperm(len(data), generator=order)])
+        index, batches = batches[:batch_size], batches[batch_size:]
+        x = data[index.to(device)].float() / 255
+        mu, logvar = model.encode(x)
+        recon = torch.sigmoid(model.decode(reparameterize(mu, logvar)))
+        loss = loss_function(recon, x, mu, logvar, reconstruction="bce")
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses[step] = torch.as_tensor(loss).detach() / len(x)
+    return {"state": {k: v.detach().cpu() for k, v in model.state_dict().items()}, "losses": losses}
