@@ -169,8 +169,10 @@ conditional = Heavy(
 imputation = Heavy(
     target="cgan.imputation",
     title="the handout's imputation GAN on MNIST: a digit drawn around a given centre",
-    uses=("cgan.train_discriminator", "cgan.discriminator_loss", "cgan.generator_loss", "cgan.center_patch",
-          "cgan.imputation_generator_loss"),
+    # the first names the training run to the sandbox: not the conditional check's, whose timeout
+    # or crash must not stop this one
+    uses=("cgan.imputation_generator_loss", "cgan.train_discriminator", "cgan.discriminator_loss",
+          "cgan.generator_loss", "cgan.center_patch"),
     scenario="train_gan",
     prepare=lambda settings, seed: prepare(settings, seed, "imputation"),
     evaluate=evaluate_imputation,
