@@ -83,7 +83,7 @@ def scatter_panels(panels: dict[str, np.ndarray], path: Path, title: str,
         ax.scatter(points[:, 0], points[:, 1], s=2, c=colour, cmap="viridis" if colour is not None else None,
                    alpha=0.5, linewidths=0)
         ax.set_title(name, fontsize=8)
-    fig.suptitle(title, fontsize=9)
+    fig.suptitle(title, fontsize=9, y=1.03)  # above the panels' own titles
     return _save(fig, path)
 
 
