@@ -25,7 +25,7 @@ from grader.heavy import Calibration, Criterion, Heavy, Size, Unusable, cached
 
 SEQ_LEN = 10  # the handout's sentence length
 PREFIX = 5  # words given in prefix completion; the other half is completed
-JUDGED = 400  # held-out sentences per task
+JUDGED = 400  # held-out sentences per task, at most (253 at the quick size)
 MASKED = 2  # words masked per judged sentence
 SPLIT_SEED = 1859
 RESERVED = ("<pad>", "<sos>", "<unk>", "xxxx")
@@ -42,7 +42,7 @@ def _tokens() -> list[str]:
 
 def _windows(tokens: list[str], words: int | None) -> tuple[list[list[str]], list[list[str]]]:
     """Training windows (every start in the first 90 %) and judged ones (disjoint, last 10 %, none
-    of them also a training window).
+    of them also a training window, each made of words the training windows hold).
 
     With ``words``, only windows made of the ``words`` most frequent words of the book (a
     smaller vocabulary: the quick size's softmax is over about that many words).
@@ -52,10 +52,12 @@ def _windows(tokens: list[str], words: int | None) -> tuple[list[list[str]], lis
     fits = [i for i in range(len(tokens) - SEQ_LEN + 1) if all(t in common for t in tokens[i:i + SEQ_LEN])]
     train = [tokens[i:i + SEQ_LEN] for i in fits if i + SEQ_LEN <= cut]
     seen = {tuple(s) for s in train}  # a phrase the book repeats is not held out
+    known = {t for s in train for t in s}  # every judged word has been read in training
     judged, last = [], cut
     for i in fits:
-        if i >= last and tuple(tokens[i:i + SEQ_LEN]) not in seen:  # non-overlapping, after the cut
-            judged.append(tokens[i:i + SEQ_LEN])
+        window = tokens[i:i + SEQ_LEN]
+        if i >= last and tuple(window) not in seen and all(t in known for t in window):  # non-overlapping
+            judged.append(window)
             last = i + SEQ_LEN
     order = torch.randperm(len(judged), generator=torch.Generator().manual_seed(SPLIT_SEED))
     return train, [judged[int(i)] for i in order[:JUDGED]]
@@ -86,6 +88,8 @@ def prepare(settings: Mapping[str, Any], seed: int) -> dict[str, Any]:
 def _expected(vocab: Any, judged: list[list[str]]) -> torch.Tensor:
     if type(vocab) is not dict or any(type(k) is not str or type(v) is not int for k, v in vocab.items()):
         raise Unusable("the vocabulary that came back is not a dict of str to int")
+    if len(set(vocab.values())) != len(vocab):
+        raise Unusable("the vocabulary that came back gives two words one id")
     return torch.tensor([[vocab.get(w, 2) for w in s] for s in judged], dtype=torch.long)
 
 
@@ -104,7 +108,9 @@ def evaluate(returned: Any, context: Mapping[str, Any]) -> dict[str, float]:
     masked = _masked_positions(len(judged))
     tail = torch.zeros_like(masked)
     tail[:, PREFIX:] = True
-    right = {k: v == expected for k, v in decoded.items()}
+    # a word the vocabulary lacks reads <unk> and is never counted right (every judged word is in an
+    # honest vocabulary: the judged sentences use only words of the training sentences)
+    right = {k: (v == expected) & (expected != 2) for k, v in decoded.items()}
     most_common = Counter(expected[tail].tolist()).most_common(1)[0][1] / int(tail.sum())
     return {"reconstruction": float(right["decoded_reconstruct"].double().mean()),
             "masked_recovery": float(right["decoded_masked"][masked].double().mean()),

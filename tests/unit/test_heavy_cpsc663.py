@@ -64,3 +64,18 @@ def test_the_seq2seq_worker_gets_no_hidden_word(data_cache) -> None:
         assert prefix.split() == sentence[:PREFIX] + ["xxxx"] * (len(sentence) - PREFIX)
     training_text = set(inputs["train"])
     assert not training_text & set(inputs["judged"]["reconstruct"])  # held out: the last tenth of the book
+
+
+def test_a_forged_vocabulary_earns_nothing(data_cache) -> None:
+    from course.seq2seq.heavy import SEQ_LEN, _tokens, _windows, evaluate, training
+    from grader.heavy import Unusable
+
+    settings = training.sizes["quick"].settings
+    n = len(_windows(_tokens(), settings["words"])[1])
+    unk = torch.full((n, SEQ_LEN), 2, dtype=torch.long)  # every word read as <unk>, and decoded so
+    forged = {f"{k}_{task}": unk for k in ("src", "decoded") for task in ("reconstruct", "masked", "prefix")}
+    forged["free_reconstruct"] = unk
+    only_reserved = evaluate({**forged, "vocab": {"<pad>": 0, "<sos>": 1, "<unk>": 2, "xxxx": 3}}, settings)
+    assert only_reserved["reconstruction"] == only_reserved["masked_recovery"] == 0
+    with pytest.raises(Unusable, match="two words one id"):
+        evaluate({**forged, "vocab": {w: 4 for w in set(_tokens())}}, settings)
