@@ -71,3 +71,54 @@ def density_panels(panels: dict[str, np.ndarray], extent: tuple[float, float, fl
         ax.set_yticks([])
     fig.suptitle(title, fontsize=9)
     return _save(fig, path)
+
+
+def scatter_panels(panels: dict[str, np.ndarray], path: Path, title: str,
+                   colours: dict[str, np.ndarray] | None = None) -> Path:
+    """Point clouds side by side (``{name: (n, 2) array}``), on shared axes; ``colours`` per point."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(panels), figsize=(3 * len(panels), 3), squeeze=False, sharex=True, sharey=True)
+    for ax, (name, points) in zip(axes[0], panels.items()):
+        colour = (colours or {}).get(name)
+        ax.scatter(points[:, 0], points[:, 1], s=2, c=colour, cmap="viridis" if colour is not None else None,
+                   alpha=0.5, linewidths=0)
+        ax.set_title(name, fontsize=8)
+    fig.suptitle(title, fontsize=9, y=1.03)  # above the panels' own titles
+    return _save(fig, path)
+
+
+def bar_chart(values: dict[str, float], path: Path, title: str) -> Path:
+    """One labelled bar per value, the value written above it."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(1 + 0.9 * len(values), 3))
+    bars = ax.bar(list(values), list(values.values()), color="tab:blue")
+    ax.bar_label(bars, fmt="%.3f", fontsize=7)
+    ax.tick_params(axis="x", labelsize=7)
+    ax.set_title(title, fontsize=9)
+    return _save(fig, path)
+
+
+def labelled_scatter(points: np.ndarray, labels: Sequence[str], path: Path, title: str) -> Path:
+    """Points ``(n, 2)`` with their labels, each label placed beside its point where there is room.
+
+    Labels go in order (most important first); each tries eight spots around its point and takes
+    the first whose box overlaps no label already placed; one with no free spot is left out.
+    """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 6))
+    ax.scatter(points[:, 0], points[:, 1], s=6, color="tab:blue")
+    fig.canvas.draw()  # the axes' final limits, so that text boxes can be measured
+    renderer = fig.canvas.get_renderer()
+    placed = []
+    spots = [(4, 4, "left", "bottom"), (4, -4, "left", "top"), (-4, 4, "right", "bottom"), (-4, -4, "right", "top"),
+             (0, 6, "center", "bottom"), (0, -6, "center", "top"), (6, 0, "left", "center"), (-6, 0, "right", "center")]
+    for (x, y), label in zip(points, labels):
+        for dx, dy, ha, va in spots:
+            text = ax.annotate(label, (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va, fontsize=7)
+            box = text.get_window_extent(renderer).expanded(1.05, 1.1)
+            if not any(box.overlaps(other) for other in placed):
+                placed.append(box)
+                break
+            text.remove()
+    ax.set_title(title, fontsize=9)
+    return _save(fig, path)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from grader.check import InvalidCheck
+from grader.check import Extra, InvalidCheck
 from grader.named import Named
 
 LEVELS = ("none", "quick", "full")  # --heavy
@@ -101,6 +101,7 @@ class Heavy(Named):
     figures: Callable[[Any, Mapping[str, Any], dict[str, float], Path], list[Path]] | None = None
     seed: int = 0
     public: bool = True
+    needs: Extra | None = None  # an optional extra the training imports (torch_geometric, torchdyn, ...)
 
     def __post_init__(self) -> None:
         topic, _, name = self.target.partition(".")
@@ -207,6 +208,11 @@ def facets(heavy: Heavy) -> list:
 
     def runner(criterion: Criterion) -> Callable[[Any, Training], str]:
         def run(impl: Any, training: Training) -> str:
+            reason = heavy.needs.reason if heavy.needs is not None else None
+            if reason is not None:
+                import pytest  # here: facets run under pytest, the catalogue does not need it
+
+                pytest.skip(f"{heavy.target}: {reason}")
             outcome = training.outcome(heavy, impl)
             passed, line = verdict(heavy, criterion, training.level, outcome)
             if not passed:

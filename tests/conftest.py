@@ -9,7 +9,9 @@ pytest_plugins = ["grader.pytest_plugin"]
 
 # dataset -> one file that must be in the shared real-data folder for it
 SHARED_FILES = {"binarized_mnist": "binarized_mnist/binarized_mnist_train.amat", "flows": "flows/data_arcs.npy",
-                "mnist": "mnist/train-images-idx3-ubyte.gz"}
+                "mnist": "mnist/train-images-idx3-ubyte.gz", "eb": "eb/eb_pca5_standardized.npy",
+                "cora": "cora/ind.cora.x", "imdb_binary": "tudataset/IMDB-BINARY/raw/IMDB-BINARY_A.txt",
+                "origin_of_species": "text/pg1228.txt"}
 
 
 @pytest.fixture(scope="session")

@@ -282,7 +282,7 @@ Seq2Seq = Check(
             Claim("starts_from_sos", _starts_from_sos, core=False, weight=0.1)),
     reference=False,
     kills=("feeds_back_source", "feeds_sos_every_step", "teacher_not_shifted", "ignores_teacher", "decoder_ignores_encoder",
-           "encoder_reads_first_token", "time_major_lstm", "starts_from_pad", "reconstruct_samples"),
+           "encoder_reads_first_token", "time_major_lstm", "starts_from_pad", "reconstruct_samples", "stale_decoder_state"),
 )
 
 # -- masking ------------------------------------------------------------------------------------

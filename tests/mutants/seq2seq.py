@@ -184,6 +184,19 @@ for _name, _flags in {"feeds_back_source": {"feed": "source"}, "feeds_sos_every_
     mutant(S2S, _name)(type(_name, (_Decoder,), _flags))
 
 
+@mutant(S2S, "stale_decoder_state")
+class _(solution.Seq2Seq):
+    def forward(self, src, teacher=None):  # the step's new state is never read: one word, T times
+        _, (h, c) = self.encoder(self.embed(src))
+        h, c = h[0], c[0]
+        token, steps = torch.full((src.shape[0],), solution.SOS_ID, dtype=torch.long), []
+        for t in range(src.shape[1]):
+            self.decoder(self.embed(token), (h, c))  # the new (h, c) is dropped
+            steps.append(self.out(h))
+            token = teacher[:, t] if teacher is not None else steps[-1].argmax(-1)
+        return torch.stack(steps, 1)
+
+
 @mutant(S2S, "time_major_lstm")
 class _(solution.Seq2Seq):
     def __init__(self, vocab_size, embedding_dim, hidden):
