@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from grader.scenarios import Resolve, instantiate
+from grader.scenarios import Resolve, instantiate, minibatches
 
 
 def train_classifiers(resolve: Resolve, target: str, images: torch.Tensor, labels: torch.Tensor,
@@ -32,11 +32,8 @@ def train_classifiers(resolve: Resolve, target: str, images: torch.Tensor, label
         model = instantiate(resolve, unit, init).to(device)
         optimizer = torch.optim.SGD(model.parameters(), lr=rate)
         losses = torch.empty(steps)
-        batches = torch.empty(0, dtype=torch.long)
-        for step in range(steps):
-            if len(batches) < batch_size:  # epochs of a fresh permutation
-                batches = torch.cat([batches, torch.randperm(len(data), generator=order)])
-            index, batches = batches[:batch_size].to(device), batches[batch_size:]
+        for step, index in enumerate(minibatches(len(data), batch_size, steps, order)):
+            index = index.to(device)
             loss = cross_entropy(model(data[index].float() / 255), targets[index])
             optimizer.zero_grad()
             loss.backward()
