@@ -113,20 +113,25 @@ training = Heavy(
                   what=f"{NEIGHBOURS}-NN accuracy of test digits' 2-D codes"),
     ),
     sizes={
-        # Quick: 400 steps at the full size's settings (a larger learning rate does not separate the
-        # codes sooner: 3e-3 reached a k-NN accuracy of 0.27-0.45 in 300 steps). After so few steps
-        # the seeds spread widely. The wrong implementations of `kills` reach an MSE of 0.74 (tanh
-        # into the code), 0.14 (ReLU layers) and 0.24 (no sigmoid out), seed 0.
-        "quick": Size({"steps": 400, "lr": 1e-3, "n_reference": 5000, "n_test": 2000}, budget=60,
-                      thresholds={"test_mse": 0.065, "knn_accuracy": 0.25},
+        # Quick: 500 steps at lr 2e-3 (at the full size's 1e-3, 400 steps left one seed at a k-NN
+        # accuracy of 0.29 and the MSE near the mean image's), on the first 2000 test digits. The
+        # mean training image reconstructs them with an MSE of 0.064: the threshold excludes it.
+        # The wrong implementations of `kills` reach an MSE of 0.075 (tanh into the code), 0.29 (ReLU
+        # layers) and 0.24 (no sigmoid out), seed 0.
+        "quick": Size({"steps": 500, "lr": 2e-3, "n_reference": 5000, "n_test": 2000}, budget=60,
+                      thresholds={"test_mse": 0.058, "knn_accuracy": 0.37},
                       calibration=Calibration(
                           seeds=(0, 1, 2, 3, 4),
-                          values={"test_mse": (0.04644, 0.05362, 0.04416, 0.05765, 0.04353),
-                                  "knn_accuracy": (0.5160, 0.4465, 0.5340, 0.2935, 0.5240)},
-                          machine="2-core x86_64 CI machine (shared, loaded), 1 torch thread; 19-32 s of training each",
-                          margin="MSE 0.007 above and k-NN accuracy 0.04 below the worst seed")),
+                          values={"test_mse": (0.04431, 0.04513, 0.05263, 0.04549, 0.04368),
+                                  "knn_accuracy": (0.6395, 0.5555, 0.4155, 0.4955, 0.6825)},
+                          machine="2-core x86_64 CI machine (shared, loaded), 1 torch thread; 43-129 s of training "
+                                  "each (about 25 s unloaded)",
+                          margin="MSE 0.005 above and k-NN accuracy 0.045 below the worst seed")),
+        # Full: the handout's 5000 steps at lr 1e-3 (the solution's TrainConfig), on all 10 000 test
+        # digits. Not calibrated on the CI machine (about 5 min of CPU per run there); the quick
+        # thresholds apply, which longer training only betters.
         "full": Size({"steps": 5000, "lr": 1e-3, "n_reference": 10_000, "n_test": None}, budget=1800,
-                     thresholds={"test_mse": 0.065, "knn_accuracy": 0.25},
+                     thresholds={"test_mse": 0.058, "knn_accuracy": 0.37},
                      source="the quick thresholds: not calibrated at full size"),
     },
     points=3,
