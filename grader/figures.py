@@ -122,3 +122,16 @@ def labelled_scatter(points: np.ndarray, labels: Sequence[str], path: Path, titl
             text.remove()
     ax.set_title(title, fontsize=9)
     return _save(fig, path)
+
+
+def class_scatter(points: torch.Tensor, labels: torch.Tensor, path: Path, title: str) -> Path:
+    """2-D points ``(N, 2)`` coloured by their integer labels ``(N,)``, with a legend."""
+    plt = _pyplot()
+    xy, classes = points.detach().double().cpu().numpy(), labels.detach().cpu().numpy()
+    fig, ax = plt.subplots(figsize=(5, 4.5))
+    cmap = plt.get_cmap("tab10")
+    for c in np.unique(classes):
+        ax.scatter(*xy[classes == c].T, s=3, color=cmap(int(c) % 10), label=str(c), alpha=0.7)
+    ax.legend(fontsize=7, markerscale=3, loc="best")
+    ax.set_title(title, fontsize=9)
+    return _save(fig, path)

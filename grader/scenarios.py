@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -100,6 +101,20 @@ class SGD:
                 velocity = self.momentum * self.velocity.get(i, torch.zeros_like(t)) + t.grad
                 self.velocity[i] = velocity
                 t.add_(velocity, alpha=-self.param_groups[0]["lr"])
+
+
+def minibatches(n: int, batch_size: int, steps: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
+    """``steps`` index batches into ``n`` examples, for training loops: epochs of a fresh permutation.
+
+    A batch never repeats an example; one that straddles two epochs takes the end of one
+    permutation and the start of the next, so every batch has ``batch_size`` indices.
+    """
+    pending = torch.empty(0, dtype=torch.long)
+    for _ in range(steps):
+        if len(pending) < batch_size:
+            pending = torch.cat([pending, torch.randperm(n, generator=generator)])
+        index, pending = pending[:batch_size], pending[batch_size:]
+        yield index
 
 
 def parameters_of(module: torch.nn.Module) -> dict[str, torch.Tensor]:
