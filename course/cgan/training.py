@@ -9,19 +9,9 @@ from __future__ import annotations
 
 import torch
 
-from grader.scenarios import Resolve
+from grader.scenarios import Resolve, minibatches
 
 PATCH = 10  # side of the imputation GAN's centre patch: its condition has PATCH * PATCH pixels
-
-
-def _batches(n: int, batch_size: int, steps: int, generator: torch.Generator):
-    """``steps`` index batches, epoch after epoch of a fresh permutation."""
-    pending = torch.empty(0, dtype=torch.long)
-    for _ in range(steps):
-        if len(pending) < batch_size:
-            pending = torch.cat([pending, torch.randperm(n, generator=generator)])
-        index, pending = pending[:batch_size], pending[batch_size:]
-        yield index
 
 
 def train_gan(resolve: Resolve, target: str, kind: str, images: torch.Tensor, labels: torch.Tensor, steps: int,
@@ -52,7 +42,7 @@ def train_gan(resolve: Resolve, target: str, kind: str, images: torch.Tensor, la
     d_optim = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=tuple(betas))
     data, targets = images.to(device), labels.to(device)
     losses = torch.empty(steps, 2)
-    for step, index in enumerate(_batches(len(data), batch_size, steps, order)):
+    for step, index in enumerate(minibatches(len(data), batch_size, steps, order)):
         real = data[index.to(device)].float() / 127.5 - 1
         z = torch.randn(len(real), noise_dim, device=device)
         if conditional:

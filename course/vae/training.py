@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from grader.scenarios import Resolve
+from grader.scenarios import Resolve, minibatches
 
 
 def train_vae(resolve: Resolve, target: str, train: torch.Tensor, steps: int, batch_size: int, lr: float,
@@ -32,11 +32,7 @@ def train_vae(resolve: Resolve, target: str, train: torch.Tensor, steps: int, ba
     data = train.to(device)
     zeros = torch.zeros(1, latent_dim, device=device)
     losses = torch.empty(steps)
-    batches = torch.empty(0, dtype=torch.long)
-    for step in range(steps):
-        if len(batches) < batch_size:  # epochs of a fresh permutation
-            batches = torch.cat([batches, torch.randperm(len(data), generator=order)])
-        index, batches = batches[:batch_size], batches[batch_size:]
+    for step, index in enumerate(minibatches(len(data), batch_size, steps, order)):
         x = data[index.to(device)].float()
         mu, logvar = model.encode(x)
         z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
@@ -67,11 +63,7 @@ def train_sevens(resolve: Resolve, target: str, images: torch.Tensor, steps: int
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     data = images.to(device)
     losses = torch.empty(steps)
-    batches = torch.empty(0, dtype=torch.long)
-    for step in range(steps):
-        if len(batches) < batch_size:
-            batches = torch.cat([batches, torch.randperm(len(data), generator=order)])
-        index, batches = batches[:batch_size], batches[batch_size:]
+    for step, index in enumerate(minibatches(len(data), batch_size, steps, order)):
         x = data[index.to(device)].float() / 255
         mu, logvar = model.encode(x)
         recon = torch.sigmoid(model.decode(reparameterize(mu, logvar)))
