@@ -27,7 +27,7 @@ from grader.package import PackageError
 from grader.package.hidden import HiddenDeclarationError, strip_hidden
 
 AUDIENCES = ("student", "grader")
-HEAVY = ("heavy.py", "heavy_*.py", "heavy/*")  # a topic's heavy-check modules, by name
+HEAVY = ("heavy.py", "heavy_*.py", "heavy/*", "training.py")  # a topic's heavy-check modules and their training loops
 CACHES = ("__pycache__", "*.pyc", "*.pyo", "*.egg-info", ".*")
 TEMPLATES = Path(__file__).with_name("templates")
 PLACEHOLDER = re.compile(r"@[A-Z_]+@")

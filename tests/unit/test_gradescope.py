@@ -77,7 +77,8 @@ def test_a_zip_that_does_not_open_still_gets_complete_results(tmp_path) -> None:
     results = json.loads((tmp_path / "results" / "results.json").read_text())
     assert not validation_errors(results) and results["score"] == 0
     assert "handin.zip is not a readable zip file" in results["output"] and report.points == 0
-    assert {t["name"].removesuffix(" (hidden)") for t in results["tests"]} == set(assignments.load("cpsc663-2021").units)
+    manifest = assignments.load("cpsc663-2021")
+    assert {t["name"].removesuffix(" (hidden)") for t in results["tests"]} == {*manifest.units, *manifest.heavy}
 
 
 def test_a_grader_error_still_writes_results_that_say_so(tmp_path, monkeypatch) -> None:
@@ -92,6 +93,6 @@ def test_a_grader_error_still_writes_results_that_say_so(tmp_path, monkeypatch) 
         platform.autograde(tmp_path, "cpsc663-2021")
     results = json.loads((tmp_path / "results" / "results.json").read_text())
     assert "The autograder failed (RuntimeError: the grader's own bug)" in results["output"]
-    units = assignments.load("cpsc663-2021").units
-    assert {t["name"].removesuffix(" (hidden)") for t in results["tests"]} == set(units)
-    assert len(results["tests"]) > len(units) and not validation_errors(results)  # hidden facets apart
+    manifest = assignments.load("cpsc663-2021")
+    assert {t["name"].removesuffix(" (hidden)") for t in results["tests"]} == {*manifest.units, *manifest.heavy}
+    assert len(results["tests"]) > len(manifest.units) and not validation_errors(results)  # hidden facets apart

@@ -55,12 +55,17 @@ def test_stubs_earn_nothing_and_heavy_none_runs_nothing(data_cache) -> None:
     assert skipped.checks[0].facets[0].message.startswith("not run (heavy=none)")
 
 
-def test_the_manifest_counts_training_checks(data_cache) -> None:
-    from grader.assignments import load
+def test_the_manifests_count_training_checks(data_cache) -> None:
+    """Each training check is listed by an assignment that grades its topic, and counts in its total."""
+    from grader.assignments import load, names
 
-    manifest = load("ift6135-a3")
-    assert set(manifest.heavy) == {h.target for h in course.heavy_checks() if h.topic in manifest.topics()}
-    assert manifest.graded_points + sum(manifest.pending.values()) == manifest.total
+    listed = set()
+    for name in names():
+        manifest = load(name)
+        assert set(manifest.heavy) <= {h.target for h in course.heavy_checks() if h.topic in manifest.topics()}
+        assert manifest.graded_points + sum(manifest.pending.values()) + sum(manifest.hidden.values()) == manifest.total
+        listed |= set(manifest.heavy)
+    assert listed == {h.target for h in course.heavy_checks()}
 
 
 @pytest.fixture(scope="module")
