@@ -91,6 +91,7 @@ class Attack:
     honest: tuple[str, ...] = HONEST  # must keep full marks
     public_only: bool = True  # False when a hidden facet runs after the attack, in the same worker
     call_timeout: float = 3.0  # more only where a timeout would hide whether the attack worked
+    budget: float = BUDGET  # seconds for the whole grade; more only where each call is slow by design
     isolation: str = "full"  # GRADEKIT_ISOLATION
     planted: tuple[str, ...] = ()  # files shipped in the folder that pose as results
     says: str = ""  # what every cheating function's failure must say
@@ -174,7 +175,9 @@ ATTACKS = (
     Attack("pickle_payload", (BERNOULLI, NORMAL, KL), planted=("results.pkl",)),
     Attack("forged_frames", (BERNOULLI, NORMAL, KL, REPARAMETERIZE)),
     Attack("network_connect", needs=BWRAP),
-    Attack("memory_bomb_tree", call_timeout=45, needs=CGROUP),  # far from memory_bomb, so as not to run beside it
+    # far from memory_bomb, so as not to run beside it; each of its calls fills 6 GiB in two processes
+    # (seconds each), and a fresh clone's CI on an idle 2-core machine once took over 120 s for it
+    Attack("memory_bomb_tree", call_timeout=45, needs=CGROUP, budget=240),
     # the same guarantees one level down, where the fallback still gives them
     Attack("read_solutions", (NORMAL, KL), isolation=NO_BWRAP, xfail=FALLBACK_READS, fails_with=CheatScored),
     Attack("outliving_children", isolation=NO_BWRAP, xfail="" if CONTAINED else UNCONTAINED.format(
@@ -382,7 +385,7 @@ def _grade(attack: Attack, folder: Path) -> Run:
     proc = subprocess.Popen(command, cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        stdout, _ = proc.communicate(timeout=BUDGET)
+        stdout, _ = proc.communicate(timeout=attack.budget)
         returncode = proc.returncode
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)  # the CLI and its grading child; the worker dies with them
