@@ -42,11 +42,14 @@ def _model(state: Mapping[str, torch.Tensor], latent: int = LATENT) -> torch.nn.
 
 @torch.no_grad()
 def elbo(model: torch.nn.Module, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Single-sample ELBO per image: log p(x|z) at z ~ q(z|x), minus KL(q(z|x) || N(0, I))."""
+    """Single-sample ELBO per image: log p(x|z) at z ~ q(z|x), minus KL(q(z|x) || N(0, I)).
+
+    Grey levels in [0, 1] are scored by the Bernoulli's formula, binary cross-entropy (the
+    handouts' loss; without the continuous Bernoulli's normaliser)."""
     mu, logvar = model.encode(x)
     q = Normal(mu, torch.exp(0.5 * logvar))
     z = mu + q.scale * torch.randn(mu.shape, generator=generator)
-    likelihood = Bernoulli(logits=model.decode(z)).log_prob(x).sum(1)
+    likelihood = Bernoulli(logits=model.decode(z), validate_args=False).log_prob(x).sum(1)
     return likelihood - kl_divergence(q, Normal(torch.zeros_like(mu), torch.ones_like(mu))).sum(1)
 
 
@@ -151,42 +154,31 @@ def _held_out_sevens() -> tuple[torch.Tensor, torch.Tensor]:
 
 
 @torch.no_grad()
-def _correlations(state: Mapping[str, torch.Tensor]) -> torch.Tensor:
-    """Pearson's r of each latent mean with the thickening strength, over the held-out sevens."""
+def _correlations(model: torch.nn.Module, images: torch.Tensor, strengths: torch.Tensor) -> torch.Tensor:
+    """Pearson's r of each latent mean with the thickening strength."""
     import numpy as np
 
-    images, strengths = _held_out_sevens()
-    mu = _model(finite(state), SEVENS_LATENT).encode(images)[0].double().numpy()
+    mu = model.encode(images)[0].double().numpy()
     r = np.corrcoef(np.concatenate([mu, strengths.double().numpy()[:, None]], axis=1), rowvar=False)[-1, :-1]
     return torch.from_numpy(np.nan_to_num(r))  # a constant latent has no correlation: 0, not NaN
 
 
-@torch.no_grad()
-def _sevens_elbo(state: Mapping[str, torch.Tensor]) -> float:
-    """Mean single-sample ELBO of the held-out sevens, grey levels scored by binary cross-entropy
-    (the handout's loss; without the continuous Bernoulli's normaliser), KL by torch.distributions."""
-    images, _ = _held_out_sevens()
-    model = _model(finite(state), SEVENS_LATENT)
-    mu, logvar = model.encode(images)
-    q = Normal(mu, torch.exp(0.5 * logvar))
-    z = mu + q.scale * torch.randn(mu.shape, generator=torch.Generator().manual_seed(EVAL_SEED))
-    logits = model.decode(z)
-    likelihood = -torch.nn.functional.binary_cross_entropy_with_logits(logits, images, reduction="none").sum(1)
-    return float((likelihood - kl_divergence(q, Normal(torch.zeros_like(mu), torch.ones_like(mu))).sum(1)).mean())
-
-
 def evaluate_sevens(returned: Any, settings: Mapping[str, Any]) -> dict[str, float]:
-    return {"best_abs_r": float(_correlations(returned["state"]).abs().max()), "elbo": _sevens_elbo(returned["state"])}
+    model = _model(finite(returned["state"]), SEVENS_LATENT)
+    images, strengths = _held_out_sevens()
+    generator = torch.Generator().manual_seed(EVAL_SEED)
+    return {"best_abs_r": float(_correlations(model, images, strengths).abs().max()),
+            "elbo": float(elbo(model, images, generator).mean())}
 
 
 def figures_sevens(returned: Any, settings: Mapping[str, Any], metrics: dict[str, float],
                    folder: Path) -> list[Path]:
     from grader.figures import image_grid, line_plot
 
-    r = _correlations(returned["state"])
-    best = int(r.abs().argmax())
     model = _model(returned["state"], SEVENS_LATENT)
-    images, _ = _held_out_sevens()
+    images, strengths = _held_out_sevens()
+    r = _correlations(model, images, strengths)
+    best = int(r.abs().argmax())
     with torch.no_grad():
         mu = model.encode(images[:8])[0]  # 8 sevens: one row each, the best dimension swept
         sweep = torch.linspace(-3, 3, 8) * torch.sign(r[best])
