@@ -23,7 +23,7 @@ import torch
 
 import course
 from grader.handle import LocalImplementation
-from grader.heavy import Outcome, run, verdict
+from grader.heavy import QUICK_BUDGET, Outcome, run, verdict
 from grader.target import NAMED
 from tests.mutants import all_mutants
 
@@ -63,7 +63,7 @@ def test_every_training_check_is_proven(heavy) -> None:
     for size in heavy.sizes.values():
         assert size.calibration is not None or size.source != "calibrated", (
             f"{heavy}: a threshold needs its evidence: a Calibration, or the handout/replay it comes from")
-        assert size.budget <= (60 if size is heavy.sizes["quick"] else 3600)
+        assert size.budget <= (QUICK_BUDGET if size is heavy.sizes["quick"] else 3600)
 
 
 SEEDS = [pytest.param((h, s), marks=() if s == h.seed else pytest.mark.heavy, id=f"{h}-seed{s}")

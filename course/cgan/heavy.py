@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from course.cgan.training import PATCH
-from grader.heavy import Calibration, Criterion, Heavy, Size, cached, finite
+from grader.heavy import QUICK_BUDGET, Calibration, Criterion, Heavy, Size, cached, finite
 
 NOISE = 100
 EVAL_SEED = 4321  # the noise of the judged samples
@@ -151,7 +151,7 @@ conditional = Heavy(
                      source="the quick size's calibrated thresholds (a longer training only improves on them)"),
         # Quick: 3000 steps at lr 1e-3 (the handout's 2e-4 is still at chance by then), batch 64, on
         # the first 20 000 digits. Real test digits against real training digits: Fréchet distance 18.5.
-        "quick": Size({"n_train": 20_000, "steps": 3000, "batch_size": 64, "lr": 1e-3}, budget=60,
+        "quick": Size({"n_train": 20_000, "steps": 3000, "batch_size": 64, "lr": 1e-3}, budget=QUICK_BUDGET,
                       thresholds={"label_accuracy": 0.55, "frechet": 180.0},
                       calibration=Calibration(
                           seeds=(0, 1, 2, 3, 4),
@@ -189,7 +189,7 @@ imputation = Heavy(
         # Quick: 1500 steps at lr 1e-3, batch 64, lam 10, on the first 20 000 digits. An image that is
         # the given centre on black is recognised as the original's digit 57.4 % of the time, the real
         # digits 98.3 %: the threshold on `label_kept` sits above the first.
-        "quick": Size({"n_train": 20_000, "steps": 1500, "batch_size": 64, "lr": 1e-3, "lam": 10.0}, budget=60,
+        "quick": Size({"n_train": 20_000, "steps": 1500, "batch_size": 64, "lr": 1e-3, "lam": 10.0}, budget=QUICK_BUDGET,
                       thresholds={"centre_mse": 0.006, "label_kept": 0.65},
                       calibration=Calibration(
                           seeds=(0, 1, 2, 3, 4),

@@ -18,7 +18,7 @@ from typing import Any
 import torch
 
 from grader.check import Extra
-from grader.heavy import Calibration, Criterion, Heavy, Size, cached, finite
+from grader.heavy import QUICK_BUDGET, Calibration, Criterion, Heavy, Size, cached, finite
 
 CELLS = Extra("cells", ("torchdyn", "ot"))
 HIDDEN = 64
@@ -215,7 +215,7 @@ training = Heavy(
     sizes={
         # Quick: 100 Adam steps at lr 1e-2 (ten times the handout's rate), 6 midpoint steps per solve.
         "quick": Size({"iterations": 100, "batch_size": 256, "lr": 1e-2, "steps": 6, "energy_weight": 0.1},
-                      budget=60, thresholds=QUICK_THRESHOLDS,
+                      budget=QUICK_BUDGET, thresholds=QUICK_THRESHOLDS,
                       calibration=Calibration(seeds=(0, 1, 2, 3, 4), values=QUICK_VALUES,
                                               machine=MACHINE, margin=MARGIN)),
         # Full: the handout's 2000 steps at lr 1e-3 (``TrainConfig``), 16 midpoint steps per solve. Not

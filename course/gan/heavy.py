@@ -12,7 +12,7 @@ from typing import Any, Mapping
 import torch
 
 from course.gan import game
-from grader.heavy import Criterion, Heavy, Size
+from grader.heavy import QUICK_BUDGET, Criterion, Heavy, Size
 
 LR = 0.1
 # the handout's five regularisations, then the same five with an EMA of the generator
@@ -92,7 +92,7 @@ game_check = Heavy(
     sizes={
         "full": Size({"steps": 5000}, budget=300, thresholds={"trajectories": 1e-6, "outcomes": 0},
                      source="the handout's 5000 steps; an exact replay"),
-        "quick": Size({"steps": 500}, budget=60, thresholds={"trajectories": 1e-6, "outcomes": 0},
+        "quick": Size({"steps": 500}, budget=QUICK_BUDGET, thresholds={"trajectories": 1e-6, "outcomes": 0},
                       source="500 steps; an exact replay"),
     },
     points=3,

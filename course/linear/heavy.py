@@ -16,7 +16,7 @@ import torch
 
 from course.linear.network import ACTIVATIONS, CLASSES, PIXELS
 from course.weights import affine_chain, tensors
-from grader.heavy import Calibration, Criterion, Heavy, Size, cached
+from grader.heavy import QUICK_BUDGET, Calibration, Criterion, Heavy, Size, cached
 
 HIDDEN, ACTIVATION = 128, "relu"  # the solution's TrainConfig: the best of the six activations on MNIST
 
@@ -89,7 +89,7 @@ training = Heavy(
         # Quick: two epochs (938 steps) for each classifier, at the full size's settings.
         # The wrong implementations of `kills` reach a best accuracy of 0.76-0.93 or a logistic
         # regression of 0.67-0.76 (seed 0).
-        "quick": Size({"steps": 938, "net_lr": 0.5}, budget=60,
+        "quick": Size({"steps": 938, "net_lr": 0.5}, budget=QUICK_BUDGET,
                       thresholds={"best_accuracy": 0.955, "logistic_accuracy": 0.905},
                       calibration=Calibration(
                           seeds=(0, 1, 2, 3, 4),

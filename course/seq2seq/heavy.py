@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-from grader.heavy import Calibration, Criterion, Heavy, Size, Unusable, cached
+from grader.heavy import QUICK_BUDGET, Calibration, Criterion, Heavy, Size, Unusable, cached
 
 SEQ_LEN = 10  # the handout's sentence length
 PREFIX = 5  # words given in prefix completion; the other half is completed
@@ -172,7 +172,7 @@ training = Heavy(
         # Quick: windows of the 500 most frequent words only (a 504-word softmax), 250 Adam steps of
         # 256 sentences at lr 1e-2, hidden 128 (the handout: 256), 50 skip-gram steps for the figure.
         "quick": Size({"words": 500, "hidden": 128, "lr": 1e-2, "batch_size": 256, "steps": 250, "skipgram_steps": 50},
-                      budget=60, thresholds=QUICK_THRESHOLDS,
+                      budget=QUICK_BUDGET, thresholds=QUICK_THRESHOLDS,
                       calibration=Calibration(seeds=(0, 1, 2, 3, 4), values=QUICK_VALUES, machine=MACHINE,
                                               margin=MARGIN)),
         # Full: every window of the book (its whole vocabulary), the handout's hidden 256, batch 64 and

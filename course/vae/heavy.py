@@ -13,7 +13,7 @@ from typing import Any, Mapping
 import torch
 from torch.distributions import Bernoulli, Normal, kl_divergence
 
-from grader.heavy import Calibration, Criterion, Heavy, Size, cached, finite
+from grader.heavy import QUICK_BUDGET, Calibration, Criterion, Heavy, Size, cached, finite
 
 LATENT = 100
 EVAL_SEED = 1234  # the latent draws of the ELBO and importance-sampling estimates
@@ -117,7 +117,7 @@ training = Heavy(
         # pixels) and non-finite weights (KL's sign flipped).
         "quick": Size({"n_train": 10_000, "steps": 1500, "batch_size": 64, "lr": 1e-3,
                        "n_valid": 2000, "n_test": 500, "k": 200},
-                      budget=60, thresholds={"valid_elbo": -125.0, "test_log_likelihood": -131.0},
+                      budget=QUICK_BUDGET, thresholds={"valid_elbo": -125.0, "test_log_likelihood": -131.0},
                       calibration=Calibration(
                           seeds=(0, 1, 2, 3, 4),
                           values={"valid_elbo": (-118.34, -118.66, -119.06, -117.90, -119.11),
@@ -211,7 +211,7 @@ sevens = Heavy(
         # KL averaged with the reconstruction (mean_not_sum) r 0.36, ELBO -228; a detached sample
         # r 0.34, ELBO -228; no noise r 0.56, ELBO -1017; the KL's sign flipped, posteriors of zero
         # variance (unusable).
-        "quick": Size({"steps": 4000, "batch_size": 64, "lr": 1e-3}, budget=60,
+        "quick": Size({"steps": 4000, "batch_size": 64, "lr": 1e-3}, budget=QUICK_BUDGET,
                       thresholds={"best_abs_r": 0.5, "elbo": -135.0},
                       calibration=Calibration(
                           seeds=(0, 1, 2, 3, 4),
