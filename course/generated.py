@@ -22,9 +22,8 @@ SAMPLES = 2000
 @torch.enable_grad()
 def _train() -> torch.Tensor:
     from data_fetch.vision import fetch_mnist
-    from stubs.cgan import Discriminator, Generator
-
     from grader.scenarios import minibatches
+    from stubs.cgan import Discriminator, Generator
 
     torch.manual_seed(SEED)
     images = fetch_mnist("train")[0].reshape(-1, 784) * 2 - 1  # the tanh generator's range

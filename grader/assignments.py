@@ -1,7 +1,8 @@
 """Assignments: one manifest per handout, read from ``course/assignments/<name>.toml``.
 
 A manifest names the handout's title, its files and the topics each holds, its graded units
-(``topic.function``) with points, its training checks (``[heavy]``, with the size a plain grade
+(``topic.function``) with points, its training checks (``[heavy]``, 0 points for a report that runs
+and is shown but not scored; with the size a plain grade
 trains them at, ``heavy_default``), the units of topics not built yet (``[pending]``), and the
 total. The engine reads manifests as data and checks them against the declared checks; a
 manifest that is wrong is an :class:`AssignmentError` naming the file and line.
@@ -149,9 +150,12 @@ def load(name: str, declared: dict[str, Any] | None = None) -> Assignment:
             raise fail(f'"{unit}"', f"{unit} is declared now: move it from [pending] to [units]")
         if unit.partition(".")[0] in topics:
             raise fail(f'"{unit}"', f"{unit} is pending, but its topic is built and declares no such function")
-    for unit, points in {**units, **heavy, **pending, **hidden}.items():
+    for unit, points in {**units, **pending, **hidden}.items():
         if not points > 0:
             raise fail(f'"{unit}"', f"{unit} has {points:g} points; give it more than 0")
+    for check, points in heavy.items():  # 0 points: a report, run and shown but not scored
+        if not points >= 0:
+            raise fail(f'"{check}"', f"{check} has {points:g} points; give it 0 (a report) or more")
     total = sum(units.values()) + sum(heavy.values()) + sum(pending.values()) + sum(hidden.values())
     if abs(total - float(data["total"])) > 1e-9:
         raise fail("total", f"the units add up to {total:g} points, but total = {data['total']:g}")

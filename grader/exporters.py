@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from itertools import groupby
-from typing import Callable, Protocol
+from typing import Protocol
 
 from grader.report import CheckResult, FacetResult, Report
 from grader.submission import NOTHING_GRADED
@@ -45,7 +46,10 @@ def table(report: Report) -> str:
                 continue
             mark = "ok" if c.passed else "FAIL"
             lines.append(f"{'  ' + c.function:<{width}}{c.points:6.2f} / {c.max_points:<5g} {mark}")
-            lines += [f"      {_first_line(line, 160)}" for line in [*c.verdicts(), *c.failures()]]
+            for verdict in c.verdicts():
+                head, *table = verdict.split("\n")  # a report's table, under its verdict
+                lines += [f"      {_first_line(head, 160)}", *(f"        {row}" for row in table)]
+            lines += [f"      {_first_line(line, 160)}" for line in c.failures()]
             lines += [f"      figure: {path}" for path in c.figures]
             lines += [f"      note: {_first_line(note)}" for note in c.notes]
     lines.append(f"\nTotal: {report.points:.2f} / {report.max_points:g} points   ({report.seconds:.1f} s)")

@@ -78,7 +78,9 @@ def markdown(report: Report, *, status: str = "graded", reason: str = "") -> str
         out += [f"| `{c.function}` | {' | '.join(_row(c))} |" for c in group]
         for check in filter(_explained, group):
             out += ["", f"### `{check.function}`: {check.points:.2f} / {check.max_points:g}"]
-            out += ["", *[f"- {verdict}" for verdict in check.verdicts()]] if check.verdicts() else []
+            for verdict in check.verdicts():
+                head, _, table = verdict.partition("\n")
+                out += ["", f"- {head}"] + (["", _indent(_fence(table))] if table else [])
             for facet, worth, why in check.lost(reveal_hidden=False):
                 kind = "core" if facet.core else "clause"
                 out += ["", f"- **{facet.name}** ({kind}, {worth:.2f} pts)", "", _indent(_fence(shorten(why)))]
@@ -131,7 +133,9 @@ _POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 def _check_html(check: CheckResult, folder: Path) -> list[str]:
     e = _html.escape
     out = [f'<h3 id="{e(check.target)}"><code>{e(check.function)}</code>: {check.points:.2f} / {check.max_points:g}</h3>']
-    out += [f'<p class="ok">{e(verdict)}</p>' for verdict in check.verdicts()]
+    for verdict in check.verdicts():
+        head, _, table = verdict.partition("\n")
+        out.append(f'<p class="ok">{e(head)}</p>' + (f"<pre>{e(table)}</pre>" if table else ""))
     for facet, worth, why in check.lost(reveal_hidden=False):
         kind = "core" if facet.core else "clause"
         out.append(f"<p><strong>{e(facet.name)}</strong> ({kind}, {worth:.2f} pts)</p><pre>{e(shorten(why))}</pre>")

@@ -26,7 +26,7 @@ from grader.submission import NOTHING_GRADED, nothing_graded
 from grader.target import NAMED, ROOT, resolve
 
 GRADED_TESTS = Path(__file__).with_name("graded.py")
-CHILD_TIMEOUT = 1800  # seconds for the whole child; each call into the target has its own limit
+CHILD_TIMEOUT = 1800  # seconds for the whole child, training aside; each call into the target has its own limit
 
 
 def load_checks() -> list:
@@ -71,6 +71,16 @@ class Child(Protocol):
 
 
 Launch = Callable[[list[str], Path, str], Child]  # (pytest's arguments, a scratch folder, heavy) -> the running child
+
+
+def time_limit(only: tuple[str, ...], heavy: str) -> float:
+    """Seconds for the whole grading child: :data:`CHILD_TIMEOUT`, plus twice the budget of each
+    training check it trains (the training call, then data loading and evaluation)."""
+    import course
+
+    if heavy == "none":
+        return CHILD_TIMEOUT
+    return CHILD_TIMEOUT + sum(2 * h.sizes[heavy].budget for h in course.heavy_checks() if h.selected_by(only))
 
 
 def pytest_arguments(folder: Path, results: Path, public_only: bool, only: tuple[str, ...], backend: str,
@@ -230,13 +240,13 @@ def grade(target: str, *, public_only: bool = False, only: tuple[str, ...] = (),
         results = Path(tmp) / "facets.jsonl"
         child = _child(folder_to_grade, results, public_only, only, backend, call_timeout, import_timeout,
                        heavy, figures, device, launch or _spawn)
-        stopped = ""
+        stopped, limit = "", time_limit(only, heavy)
         try:
-            output, _ = child.communicate(timeout=CHILD_TIMEOUT)
+            output, _ = child.communicate(timeout=limit)
         except subprocess.TimeoutExpired:
             child.kill()
             output, _ = child.communicate()
-            stopped = f"grading stopped after {CHILD_TIMEOUT} s"
+            stopped = f"grading stopped after {limit:.0f} s"
             notes.append(f"{stopped}; checks not reached count as failed")
         stream = _read_stream(results)
     notes = stream["notes"] + notes

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from grader.check import Extra, InvalidCheck
 from grader.named import Named
@@ -88,7 +89,10 @@ class Heavy(Named):
     ``prepare(settings, seed)`` returns the scenario's inputs (plain data), on the trusted side;
     ``evaluate(returned, context)`` returns ``{metric: float}`` from what training returned,
     with the grader's own math; ``figures(returned, context, metrics, folder)`` saves PNGs and
-    returns their paths. ``context`` holds the chosen size's settings and the inputs sent.
+    returns their paths; ``table(returned, context)``, when given, a plain-text table that the
+    report shows under the first criterion's verdict. ``context`` holds the chosen size's
+    settings and the inputs sent. A check of 0 points in its manifest is a report: it runs and
+    is shown, and scores nothing.
     """
 
     target: str  # "topic.name": a name of its own, in the same registry as the graded functions
@@ -102,6 +106,7 @@ class Heavy(Named):
     points: float
     kills: tuple[str, ...]  # wrong implementations it must catch (tests/mutants, by name)
     figures: Callable[[Any, Mapping[str, Any], dict[str, float], Path], list[Path]] | None = None
+    table: Callable[[Any, Mapping[str, Any]], str] | None = None
     seed: int = 0
     public: bool = True
     needs: Extra | None = None  # an optional extra the training imports (torch_geometric, torchdyn, ...)
@@ -151,6 +156,7 @@ class Outcome:
     seconds: float = 0.0
     device: str = "cpu"
     error: str | None = None
+    table: str = ""  # shown under the first criterion's verdict
 
 
 def run(heavy: Heavy, impl: Any, size: str, *, device: str = "cpu", seed: int | None = None,
@@ -174,12 +180,13 @@ def run(heavy: Heavy, impl: Any, size: str, *, device: str = "cpu", seed: int | 
     seconds = time.perf_counter() - start
     try:
         metrics = {k: float(v) for k, v in heavy.evaluate(returned, context).items()}
+        table = heavy.table(returned, context) if heavy.table is not None else ""
     except Unusable as err:
         return Outcome(seconds=seconds, device=device, error=str(err))
     except Exception as err:  # noqa: BLE001 - whatever came back may be anything plain
         return Outcome(seconds=seconds, device=device,
                        error=f"what training returned cannot be evaluated ({type(err).__name__}: {err})")
-    outcome = Outcome(metrics, seconds=seconds, device=device)
+    outcome = Outcome(metrics, seconds=seconds, device=device, table=table)
     if figures is not None and heavy.figures is not None:
         folder = figures / heavy.target
         folder.mkdir(parents=True, exist_ok=True)
@@ -218,6 +225,8 @@ def facets(heavy: Heavy) -> list:
                 pytest.skip(f"{heavy.target}: {reason}")
             outcome = training.outcome(heavy, impl)
             passed, line = verdict(heavy, criterion, training.level, outcome)
+            if outcome.table and criterion is heavy.criteria[0]:
+                line += "\n" + outcome.table
             if not passed:
                 raise CheckFailure(line)
             return line

@@ -62,7 +62,8 @@ class CheckResult(Named):
         return round(sum(self.facet_points(f) for f in self.facets if self.counts(f)), 9)
 
     def verdicts(self) -> list[str]:
-        """A training check's criteria that passed, each with its metric and threshold."""
+        """A training check's criteria that passed, each with its metric and threshold (a report's table
+        follows on the next lines)."""
         return [f"{f.name}: passed: {f.message}" for f in self.facets if self.heavy and self.counts(f) and f.message]
 
     def shown(self, facet: FacetResult) -> bool:

@@ -9,10 +9,10 @@ from hypothesis import strategies as st
 from scipy import stats
 from scipy.optimize import linear_sum_assignment
 
+from course.strategies import args, array, floats
 from grader.check import Check, Claim, Default, Example, Tol
 from grader.facets import expect_close
 from grader.scenarios import Owned
-from course.strategies import args, array, floats
 
 _POINTS = floats(-4, 4)
 _one_d = {"X": np.array([0.0, 1.5, -2.0]), "Y": np.array([0.5, 3.0])}  # 1-D inputs count as (n, 1)

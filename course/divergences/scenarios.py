@@ -4,7 +4,8 @@ Named in ``OWNED``; a check refers to one as ``Owned("divergences.<name>")``.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

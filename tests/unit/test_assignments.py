@@ -63,6 +63,13 @@ def test_a_wrong_manifest_names_its_file_and_line(manifests, text, message) -> N
         assignments.load(manifests(text))
 
 
+def test_a_training_check_of_zero_points_is_a_report(manifests) -> None:
+    report = GOOD + '[heavy]\n"divergences.comparison" = 0\n'
+    assert assignments.load(manifests(report)).heavy == {"divergences.comparison": 0.0}
+    with pytest.raises(assignments.AssignmentError, match="divergences.comparison has -1 points; give it 0"):
+        assignments.load(manifests(report.replace("= 0\n", "= -1\n")))
+
+
 def test_cli_lists_assignments_and_refuses_an_unknown_one(tmp_path) -> None:
     result = CliRunner().invoke(main, ["assignments"])
     assert result.exit_code == 0 and "ift6135-a3" in result.output and "training checks" in result.output

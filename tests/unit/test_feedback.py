@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from grader.exporters import table as table_of
 from grader.feedback import figure_uri, html, markdown, shorten
 from grader.report import CheckResult, FacetResult, Report
 
@@ -61,6 +62,16 @@ def test_markdown_shows_lost_facets_and_hides_hidden_inputs() -> None:
     assert "… (17 more lines)" in text and "x" * 300 not in text
     assert "- sandbox: bubblewrap (no network)" in text
     assert "### `kernel`" not in text  # a function with full marks needs no details
+
+
+def test_a_reports_table_is_kept_as_preformatted_text() -> None:
+    table = "sample sets      KL\nU vs N(0, 1²)    0.43"
+    comparison = CheckResult("divergences.comparison", 0.0, True, (
+        FacetResult("agreement", True, "passed", "values that differ = 0\n" + table, 1.0),), heavy=True)
+    report = Report("alice", False, [comparison])
+    assert "- agreement: passed: values that differ = 0\n\n  ```text\n  sample sets      KL\n" in markdown(report)
+    assert "<pre>sample sets      KL\nU vs N(0, 1²)    0.43</pre>" in html(report, Path("."))
+    assert "        U vs N(0, 1²)    0.43" in table_of(report)
 
 
 def test_a_failed_to_grade_submission_says_so() -> None:

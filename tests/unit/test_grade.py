@@ -8,8 +8,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import course
 from grader.cli import main
-from grader.grade import grade, load_checks, load_training_checks
+from grader.grade import (
+    CHILD_TIMEOUT,
+    grade,
+    load_checks,
+    load_training_checks,
+    time_limit,
+)
 from tests.unit.schema import validation_errors
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "submissions"
@@ -160,3 +167,12 @@ def test_only_grades_the_named_topics_and_functions() -> None:
     assert sorted(c.target for c in report.checks) == sorted(
         ["vae.log_mean_exp"] + [c.target for c in load_checks() if c.topic == "divergences"])
     assert report.points == report.max_points
+
+
+def test_training_widens_the_time_limit_by_twice_each_budget() -> None:
+    vae = next(h for h in course.heavy_checks() if h.target == "vae.training")
+    assert time_limit((), "none") == time_limit(("vae",), "none") == CHILD_TIMEOUT
+    assert time_limit(("vae.training",), "full") == CHILD_TIMEOUT + 2 * vae.sizes["full"].budget
+    assert time_limit(("vae.log_mean_exp",), "full") == CHILD_TIMEOUT  # nothing trains
+    everything = sum(h.sizes["full"].budget for h in course.heavy_checks())
+    assert time_limit((), "full") == CHILD_TIMEOUT + 2 * everything
