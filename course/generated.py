@@ -12,7 +12,7 @@ import json
 import torch
 from torch import nn
 
-from course.judges import _folder
+from course.judges import cache_folder
 
 VERSION = "mnist-gan-v1"  # change it when the networks or the training change
 SEED, STEPS, BATCH, LR, NOISE = 0, 3000, 64, 1e-3, 100
@@ -60,7 +60,7 @@ def gan_digits() -> torch.Tensor:
     from grader.heavy import cached
 
     cached("mnist")
-    with locked(_folder()) as folder:
+    with locked(cache_folder()) as folder:
         path, record = folder / f"{VERSION}.safetensors", folder / f"{VERSION}.json"
         if path.is_file():
             return load_file(path)["digits"]

@@ -38,7 +38,8 @@ class Judge(nn.Module):
         return self.head(self.features(x))
 
 
-def _folder() -> Path:
+def cache_folder() -> Path:
+    """Where the grader's own trained models and samples are kept: ``<data cache>/judges``."""
     from data_fetch.registry import cache_dir
 
     return cache_dir() / "judges"
@@ -86,7 +87,7 @@ def judge() -> tuple[Judge, float]:
     from grader.heavy import cached
 
     cached("mnist")
-    with locked(_folder()) as folder:
+    with locked(cache_folder()) as folder:
         weights, record = folder / f"{VERSION}.safetensors", folder / f"{VERSION}.json"
         if weights.is_file() and record.is_file():
             model = Judge()

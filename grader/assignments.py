@@ -1,10 +1,9 @@
 """Assignments: one manifest per handout, read from ``course/assignments/<name>.toml``.
 
 A manifest names the handout's title, its files and the topics each holds, its graded units
-(``topic.function``) with points, its training checks (``[heavy]``, 0 points for a report that runs
-and is shown but not scored; with the size a plain grade
-trains them at, ``heavy_default``), the units of topics not built yet (``[pending]``), and the
-total. The engine reads manifests as data and checks them against the declared checks; a
+(``topic.function``) with points, its training checks (``[heavy]``, with the size a plain grade
+trains them at, ``heavy_default``; one of 0 points is a report, run and shown but not
+scored), the units of topics not built yet (``[pending]``), and the total. The engine reads manifests as data and checks them against the declared checks; a
 manifest that is wrong is an :class:`AssignmentError` naming the file and line.
 
 Optional keys, for distribution (``grader package``):

@@ -47,8 +47,8 @@ def table(report: Report) -> str:
             mark = "ok" if c.passed else "FAIL"
             lines.append(f"{'  ' + c.function:<{width}}{c.points:6.2f} / {c.max_points:<5g} {mark}")
             for verdict in c.verdicts():
-                head, *table = verdict.split("\n")  # a report's table, under its verdict
-                lines += [f"      {_first_line(head, 160)}", *(f"        {row}" for row in table)]
+                head, *rows = verdict.split("\n")  # a report's table, under its verdict
+                lines += [f"      {_first_line(head, 160)}", *(f"        {row}" for row in rows)]
             lines += [f"      {_first_line(line, 160)}" for line in c.failures()]
             lines += [f"      figure: {path}" for path in c.figures]
             lines += [f"      note: {_first_line(note)}" for note in c.notes]

@@ -89,7 +89,7 @@ class Heavy(Named):
     ``prepare(settings, seed)`` returns the scenario's inputs (plain data), on the trusted side;
     ``evaluate(returned, context)`` returns ``{metric: float}`` from what training returned,
     with the grader's own math; ``figures(returned, context, metrics, folder)`` saves PNGs and
-    returns their paths; ``table(returned, context)``, when given, a plain-text table that the
+    returns their paths; ``table(returned, context, metrics)``, when given, a plain-text table that the
     report shows under the first criterion's verdict. ``context`` holds the chosen size's
     settings and the inputs sent. A check of 0 points in its manifest is a report: it runs and
     is shown, and scores nothing.
@@ -106,7 +106,7 @@ class Heavy(Named):
     points: float
     kills: tuple[str, ...]  # wrong implementations it must catch (tests/mutants, by name)
     figures: Callable[[Any, Mapping[str, Any], dict[str, float], Path], list[Path]] | None = None
-    table: Callable[[Any, Mapping[str, Any]], str] | None = None
+    table: Callable[[Any, Mapping[str, Any], dict[str, float]], str] | None = None
     seed: int = 0
     public: bool = True
     needs: Extra | None = None  # an optional extra the training imports (torch_geometric, torchdyn, ...)
@@ -180,7 +180,7 @@ def run(heavy: Heavy, impl: Any, size: str, *, device: str = "cpu", seed: int | 
     seconds = time.perf_counter() - start
     try:
         metrics = {k: float(v) for k, v in heavy.evaluate(returned, context).items()}
-        table = heavy.table(returned, context) if heavy.table is not None else ""
+        table = heavy.table(returned, context, metrics) if heavy.table is not None else ""
     except Unusable as err:
         return Outcome(seconds=seconds, device=device, error=str(err))
     except Exception as err:  # noqa: BLE001 - whatever came back may be anything plain

@@ -57,8 +57,9 @@ def _histogram_kl(X: np.ndarray, Y: np.ndarray, bins: int = 50) -> float:
 def _emd(X: np.ndarray, Y: np.ndarray) -> float:
     if X.ndim == 1:
         return float(wasserstein_distance(X, Y))
-    rows, cols = linear_sum_assignment(cdist(X, Y))  # equal sizes, uniform weights
-    return float(cdist(X, Y)[rows, cols].mean())
+    cost = cdist(X, Y)
+    rows, cols = linear_sum_assignment(cost)  # equal sizes, uniform weights
+    return float(cost[rows, cols].mean())
 
 
 def _mean_gram(A: np.ndarray, B: np.ndarray) -> float:
@@ -73,28 +74,29 @@ def _mmd(X: np.ndarray, Y: np.ndarray) -> float:
 ORACLES = {"kl": _histogram_kl, "emd": _emd, "mmd": _mmd}
 
 
-def _grader_values(context: Mapping[str, Any]) -> dict[str, dict[str, float]]:
-    return {name: {key: ORACLES[key](X, Y) for key in FUNCTIONS} for name, (X, Y) in context["pairs"].items()}
+def _agrees(theirs: float, ours: float) -> bool:
+    return abs(theirs - ours) <= ATOL + RTOL * abs(ours)
 
 
 def evaluate(returned: Any, context: Mapping[str, Any]) -> dict[str, float]:
-    theirs, ours = returned["values"], _grader_values(context)
-    wrong = sum(not abs(theirs[name][key] - value) <= ATOL + RTOL * abs(value)
-                for name, row in ours.items() for key, value in row.items())
-    return {"disagreements": float(wrong)}
+    """The grader's own value of each divergence of each pair (``"<pair>: <kl|emd|mmd>"``), and
+    how many of the submission's values disagree with them."""
+    theirs = returned["values"]
+    ours = {f"{name}: {key}": ORACLES[key](X, Y) for name, (X, Y) in context["pairs"].items() for key in FUNCTIONS}
+    wrong = sum(not _agrees(theirs[name][key], ours[f"{name}: {key}"]) for name in context["pairs"] for key in FUNCTIONS)
+    return {"disagreements": float(wrong), **ours}
 
 
-def table(returned: Any, context: Mapping[str, Any]) -> str:
+def table(returned: Any, context: Mapping[str, Any], metrics: dict[str, float]) -> str:
     """One row per pair: each value (the grader's beside it where they differ) and its time."""
-    theirs, seconds, ours = returned["values"], returned["seconds"], _grader_values(context)
-    width = max(len(name) for name in ours) + 2
+    theirs, seconds = returned["values"], returned["seconds"]
+    width = max(len(name) for name in context["pairs"]) + 2
     lines = [f"{'sample sets':<{width}}{'KL':>12}{'EMD':>12}{'MMD²':>12}   ms: KL / EMD / MMD (in the worker)"]
-    for name, row in ours.items():
+    for name in context["pairs"]:
         cells = []
-        for key, value in row.items():
-            mine = theirs[name][key]
-            agree = abs(mine - value) <= ATOL + RTOL * abs(value)
-            cells.append(f"{mine:>12.4g}" if agree else f"{mine:>12.4g} (grader: {value:.4g})")
+        for key in FUNCTIONS:
+            mine, ours = theirs[name][key], metrics[f"{name}: {key}"]
+            cells.append(f"{mine:>12.4g}" if _agrees(mine, ours) else f"{mine:>12.4g} (grader: {ours:.4g})")
         times = " / ".join(f"{1000 * seconds[name][key]:.1f}" for key in FUNCTIONS)
         lines.append(f"{name:<{width}}{''.join(cells)}   {times}")
     return "\n".join(lines)
