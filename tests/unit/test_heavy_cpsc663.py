@@ -2,6 +2,7 @@
 
 - The CNF's trusted integration (fixed-step RK4, exact trace) meets the closed forms of a linear
   field: z = e^{−A} x, ∫Tr = tr A, ∫‖f‖² = Σ aᵢ xᵢ² (1 − e^{−2aᵢ}) / 2 for A = diag(a).
+- The CNF's PHATE figure embeds real and generated cells in one embedding, where they compare.
 - The GNN check sends no label of a judged node or graph; the seq2seq check sends no masked word
   and no second half of a completed sentence.
 """
@@ -29,6 +30,22 @@ def test_cnf_integration_meets_the_closed_forms_of_a_linear_field() -> None:
     assert torch.allclose(to_data(field, z), x, atol=1e-8)
     log_p = -0.5 * (z * z).sum(1) - 1.5 * math.log(2 * math.pi) - a.sum()  # change of variables
     assert torch.allclose(nll(field, x)[0], -log_p, atol=1e-7)
+
+
+def test_the_cnf_phate_figure_embeds_the_panels_together() -> None:
+    pytest.importorskip("phate", reason="phate is not installed (the cells extra brings it)")
+    from course.cnf.heavy import phate_embedding
+
+    cloud = torch.randn(150, 5, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    panels = {"real": cloud[:100], "close": cloud[50:] + 0.01, "far": cloud[:100] + 20.0}
+    embedded = phate_embedding(panels, per_panel=100)
+    assert {k: v.shape for k, v in embedded.items()} == {k: (100, 2) for k in panels}
+    centre = {k: v.mean(0) for k, v in embedded.items()}  # one embedding: the far cloud lands apart
+
+    def apart(a: str, b: str) -> float:
+        return float(((centre[a] - centre[b]) ** 2).sum() ** 0.5)
+
+    assert apart("real", "close") < apart("real", "far") / 5
 
 
 def test_the_gnn_worker_gets_no_judged_label(data_cache) -> None:
