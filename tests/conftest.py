@@ -25,7 +25,11 @@ def data_cache(tmp_path_factory):
     from tests.unit.data_server import require_shared
 
     shared = require_shared(*SHARED_FILES.values())
-    cache = tmp_path_factory.mktemp("cache")
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # one cache for all workers: the judge then trains once
+        cache = tmp_path_factory.getbasetemp().parent / "cache"
+        cache.mkdir(exist_ok=True)
+    else:
+        cache = tmp_path_factory.mktemp("cache")
     before = os.environ.get("GRADEKIT_DATA_DIR")
     os.environ["GRADEKIT_DATA_DIR"] = str(cache)
     for name in SHARED_FILES:
