@@ -9,6 +9,7 @@ the grader's MNIST classifier (``course/judges.py``): a completed digit should k
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -49,27 +50,43 @@ def prepare(settings: Mapping[str, Any], seed: int) -> dict[str, Any]:
             "lr": settings["lr"], "hidden": HIDDEN, "layers": LAYERS, "seed": seed}
 
 
-def _take(rest: dict[str, torch.Tensor], kind: str, shape: tuple[int, ...], optional: bool = False) -> torch.Tensor:
-    """Pop the one parameter of ``rest`` whose name ends with ``kind`` (``weight_ih_l0``, ...) and has ``shape``."""
-    names = [n for n in rest if n.endswith(kind) and tuple(rest[n].shape) == shape]
-    if optional and not names:
-        return torch.zeros(shape, dtype=torch.float64)  # an LSTM built with bias=False
-    if len(names) != 1:
-        raise Unusable(f"PatchLSTM: no single nn.LSTM parameter {kind} of shape {shape}, so the grader cannot "
-                       f"recompute the completions from the trained weights (the handout's model: nn.LSTM(49, "
-                       f"{HIDDEN}, num_layers={LAYERS}, batch_first=True), then a linear readout)")
-    return rest.pop(names[0]).double()
+_INPUT_WEIGHT = re.compile(r"^(?P<prefix>.*)weight_ih(?P<layer>_l\d+)?$")  # nn.LSTM's weight_ih_l0, nn.LSTMCell's weight_ih
+_UNREADABLE = (f"so the grader cannot recompute the completions from the trained weights (the handout's model: "
+               f"nn.LSTM(49, {HIDDEN}, num_layers={LAYERS}, batch_first=True), then a linear readout; a stack of "
+               f"nn.LSTM or nn.LSTMCell layers reads as well)")
+
+
+def _layers(rest: dict[str, torch.Tensor]) -> Lstm:
+    """Pop every LSTM layer out of ``rest``, first layer first.
+
+    A layer is a parameter named ``...weight_ih`` (an ``nn.LSTMCell``) or ``...weight_ih_l{k}`` (layer k
+    of an ``nn.LSTM``) with its ``weight_hh`` and optional biases under the same prefix and suffix. The
+    first layer reads the 49 pixels; the others follow in the order the model registered them.
+    """
+    layers = []
+    for name in [n for n in rest if _INPUT_WEIGHT.match(n)]:
+        found = _INPUT_WEIGHT.match(name)
+        prefix, layer = found["prefix"], found["layer"] or ""
+        W_ih, W_hh = rest.pop(name), rest.pop(f"{prefix}weight_hh{layer}", None)
+        biases = [rest.pop(f"{prefix}{kind}{layer}", None) for kind in ("bias_ih", "bias_hh")]
+        bias = sum((b.double() for b in biases if b is not None), torch.zeros(4 * HIDDEN, dtype=torch.float64))
+        if W_hh is None or tuple(W_hh.shape) != (4 * HIDDEN, HIDDEN) or any(
+                b is not None and tuple(b.shape) != (4 * HIDDEN,) for b in biases):
+            raise Unusable(f"PatchLSTM: {prefix}weight_hh{layer} (or its biases) is missing or of another shape, "
+                           + _UNREADABLE)
+        layers.append((W_ih.double(), W_hh.double(), bias))
+    layers.sort(key=lambda layer: layer[0].shape[1] != PIXELS)  # stable: the registration order otherwise
+    widths = [tuple(W_ih.shape) for W_ih, _, _ in layers]
+    if widths != [(4 * HIDDEN, PIXELS)] + [(4 * HIDDEN, HIDDEN)] * (LAYERS - 1):
+        raise Unusable(f"PatchLSTM: expected {LAYERS} LSTM layers reading 49 then {HIDDEN} inputs, found input "
+                       f"weights of shapes {widths}, " + _UNREADABLE)
+    return layers
 
 
 def read_weights(state: Mapping[str, torch.Tensor]) -> tuple[Lstm, tuple[torch.Tensor, torch.Tensor]]:
-    """The ``nn.LSTM`` layers (found by their names' endings, ``weight_ih_l0``, ...) and the readout (by shape)."""
-    rest, lstm = dict(state), []
-    for k in range(LAYERS):
-        inputs = PIXELS if k == 0 else HIDDEN
-        W_ih = _take(rest, f"weight_ih_l{k}", (4 * HIDDEN, inputs))
-        W_hh = _take(rest, f"weight_hh_l{k}", (4 * HIDDEN, HIDDEN))
-        bias = _take(rest, f"bias_ih_l{k}", (4 * HIDDEN,), True) + _take(rest, f"bias_hh_l{k}", (4 * HIDDEN,), True)
-        lstm.append((W_ih, W_hh, bias))
+    """The LSTM layers (found by their names' endings, ``weight_ih_l0``, ``weight_ih``, ...) and the readout (by shape)."""
+    rest = dict(state)
+    lstm = _layers(rest)
     (readout,) = affine_chain(rest, (HIDDEN, PIXELS), "PatchLSTM's readout")
     return lstm, readout
 
