@@ -175,8 +175,8 @@ ATTACKS = (
     Attack("pickle_payload", (BERNOULLI, NORMAL, KL), planted=("results.pkl",)),
     Attack("forged_frames", (BERNOULLI, NORMAL, KL, REPARAMETERIZE)),
     Attack("network_connect", needs=BWRAP),
-    # far from memory_bomb, so as not to run beside it; each of its calls fills 6 GiB in two processes
-    # (seconds each), and a fresh clone's CI on an idle 2-core machine once took over 120 s for it
+    # far from memory_bomb, so as not to run beside it; each worker's first call fills 6 GiB in two
+    # processes (seconds), and a loaded 2-core CI machine once needed 240 s when every call did
     Attack("memory_bomb_tree", call_timeout=45, needs=CGROUP, budget=240),
     # the same guarantees one level down, where the fallback still gives them
     Attack("read_solutions", (NORMAL, KL), isolation=NO_BWRAP, xfail=FALLBACK_READS, fails_with=CheatScored),

@@ -4,6 +4,10 @@ Starts two child processes that each allocate and touch 3 GiB of private memory 
 4 GiB RLIMIT_DATA each inherits) and hold it, then asks both whether they got it. Returns the
 correct KL only if both did, 6 GiB held at once: only if nothing bounds the worker's tree as
 a whole. Bounded: two children, 3 GiB each, gone within 40 s.
+
+The attempt is made once per worker process (a replaced worker tries again) and its outcome kept:
+whether the tree may hold 6 GiB does not change between calls, and filling 6 GiB on every one of
+hundreds of calls took the grade past four minutes on a loaded 2-core machine.
 """
 import select
 import subprocess
@@ -36,7 +40,10 @@ def _true_kl(mu_q, logvar_q, mu_p, logvar_p):
     return 0.5 * terms.flatten(1).sum(1)
 
 
-def kl_gaussian_gaussian_analytic(mu_q, logvar_q, mu_p, logvar_p):
+_held_6_gib = None  # this worker's attempt, once made
+
+
+def _try_to_hold_6_gib():
     children = [subprocess.Popen([sys.executable, "-c", CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
                 for _ in range(2)]
     answers, end = [], time.monotonic() + 40
@@ -45,6 +52,13 @@ def kl_gaussian_gaussian_analytic(mu_q, logvar_q, mu_p, logvar_p):
         answers.append(child.stdout.readline().strip() if ready else b"late")
     for child in children:
         child.stdin.close()  # they exit and free their memory
-    if answers == [b"ok", b"ok"]:
+    return answers == [b"ok", b"ok"]
+
+
+def kl_gaussian_gaussian_analytic(mu_q, logvar_q, mu_p, logvar_p):
+    global _held_6_gib
+    if _held_6_gib is None:
+        _held_6_gib = _try_to_hold_6_gib()
+    if _held_6_gib:
         return _true_kl(mu_q, logvar_q, mu_p, logvar_p)
     return torch.full((mu_q.shape[0],), 123.0, dtype=mu_q.dtype)
