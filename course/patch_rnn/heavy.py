@@ -64,9 +64,8 @@ def _layers(rest: dict[str, torch.Tensor]) -> Lstm:
     first layer reads the 49 pixels; the others follow in the order the model registered them.
     """
     layers = []
-    for name in [n for n in rest if _INPUT_WEIGHT.match(n)]:
-        found = _INPUT_WEIGHT.match(name)
-        prefix, layer = found["prefix"], found["layer"] or ""
+    for found in [m for m in map(_INPUT_WEIGHT.match, list(rest)) if m]:
+        name, prefix, layer = found[0], found["prefix"], found["layer"] or ""
         W_ih, W_hh = rest.pop(name), rest.pop(f"{prefix}weight_hh{layer}", None)
         biases = [rest.pop(f"{prefix}{kind}{layer}", None) for kind in ("bias_ih", "bias_hh")]
         bias = sum((b.double() for b in biases if b is not None), torch.zeros(4 * HIDDEN, dtype=torch.float64))
