@@ -61,6 +61,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption(RESULTS):
         config.stash[_recorder_key] = recorder = Recorder(Path(config.getoption(RESULTS)), config)
         config.pluginmanager.register(recorder, "gradekit-recorder")
+        config.pluginmanager.register(BriefFailures(), "gradekit-brief-failures")
         _implementation(config)  # the grader's child: start the worker while collection imports
 
 
@@ -204,6 +205,27 @@ def classify(excinfo: pytest.ExceptionInfo | None) -> tuple[str, str]:
     return "error", f"grader error ({type(err).__name__}: {err}); please report it to the course staff"
 
 
+class BriefFailures:
+    """In the grader's child, a facet that fails the check is reported by its message alone.
+
+    The recorder reads the exception itself; pytest's traceback with source excerpts would only
+    reach the child's log, and costs tens of milliseconds per failing facet. An unexpected error (a grader
+    bug) keeps its full traceback there, for whoever reports it.
+    """
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport | None:
+        from grader.facets import CheckFailure
+        from grader.handle import SubmissionError
+
+        if call.when != "call" or call.excinfo is None or not isinstance(call.excinfo.value, (CheckFailure, SubmissionError)):
+            return None
+        sections = [(f"Captured {key} {when}", text) for when, key, text in getattr(item, "_report_sections", ())]
+        return pytest.TestReport(item.nodeid, item.location, dict.fromkeys(item.keywords, 1), "failed",
+                                 classify(call.excinfo)[1], call.when, sections, call.duration, call.start, call.stop,
+                                 item.user_properties)
+
+
 class Recorder:
     """Streams what the grader needs, one JSON object per line, flushed as it goes.
 
@@ -221,9 +243,8 @@ class Recorder:
         self.handle.flush()
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        from grader.facets import catalogue
         import course
-
+        from grader.facets import catalogue
         from grader.handle import signature_note
         from grader.target import resolve
 
