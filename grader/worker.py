@@ -38,6 +38,9 @@ def confine(limits: dict[str, int]) -> None:
         if key in limits:
             resource.setrlimit(which, (limits[key], limits[key]))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    # POSIX message queues outlive their processes and cannot be listed without a mount: none may
+    # be made, so that a fork server kept for the next submission holds none of this one's
+    resource.setrlimit(resource.RLIMIT_MSGQUEUE, (0, 0))
     parent = os.getppid()
     if "uid" in limits:
         drop_privileges(limits["uid"], limits["gid"])

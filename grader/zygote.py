@@ -15,7 +15,9 @@ its user and may signal it; the grader checks it after every call.
 
 Requests on the control socket are 5 bytes, an operation and a pid (unsigned, big-endian):
 ``F`` forks a worker on the socket passed with it (answer ``{"pid": n}``); ``S`` asks how
-worker ``pid`` ended (answer ``{"status": code}``, ``None`` if it has not, after a second).
+worker ``pid`` ended (answer ``{"status": code}``, ``None`` if it has not, after a second); ``R``
+removes the System V IPC objects of the sandbox's IPC namespace, once its workers are dead, for a
+fork server kept for the next submission (answer ``{"left": n}``, those it could not remove).
 """
 from __future__ import annotations
 
@@ -36,7 +38,9 @@ from grader import worker
 from grader.worker import prctl
 
 REQUEST = struct.Struct(">cI")
-FORK, STATUS = b"F", b"S"
+FORK, STATUS, RESET = b"F", b"S", b"R"
+_IPC_KINDS = ("shm", "msg", "sem")  # the tables of /proc/sysvipc; the id is the second column
+_IPC_RMID = 0
 
 
 def run(control: socket.socket, root: str, prefetch: list[str]) -> None:
@@ -89,6 +93,8 @@ def run(control: socket.socket, root: str, prefetch: list[str]) -> None:
                 _reap(workers, ended)
             workers.discard(pid)
             wire.send(control, {"status": ended.pop(pid, None)})
+        elif op == RESET:
+            wire.send(control, {"left": _remove_ipc()})
         else:
             for fd in fds:
                 os.close(fd)
@@ -119,6 +125,31 @@ def _reap(workers: set[int], ended: dict[int, int]) -> None:
             return
         if pid in workers:
             ended[pid] = os.waitstatus_to_exitcode(status)
+
+
+def _ipc_ids() -> dict[str, list[int]]:
+    """The System V IPC objects of our IPC namespace, by kind (``/proc/sysvipc`` shows the reader's)."""
+    found: dict[str, list[int]] = {}
+    for kind in _IPC_KINDS:
+        try:
+            with open(f"/proc/sysvipc/{kind}", encoding="ascii") as table:
+                found[kind] = [int(line.split()[1]) for line in list(table)[1:] if line.strip()]
+        except (OSError, ValueError, IndexError):
+            found[kind] = []
+    return found
+
+
+def _remove_ipc() -> int:
+    """Remove every System V shared memory segment, message queue and semaphore set; how many are left."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    remove = {"shm": lambda i: libc.shmctl(i, _IPC_RMID, None), "msg": lambda i: libc.msgctl(i, _IPC_RMID, None),
+              "sem": lambda i: libc.semctl(i, 0, _IPC_RMID)}
+    for kind, ids in _ipc_ids().items():
+        for ident in ids:
+            remove[kind](ident)
+    return sum(map(len, _ipc_ids().values()))
 
 
 def _become_worker(fd: int, inherited: list[int], root: str, library: dict[str, Any]) -> None:

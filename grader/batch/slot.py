@@ -30,7 +30,10 @@ import traceback
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from grader.sandbox.kept import KeptServer
 
 # What a grading child imports before its first check; a child forked after these starts at once.
 # torch.broadcast_shapes (torch.distributions) imports symbolic_shapes, and with it sympy, on its
@@ -81,12 +84,21 @@ class ForkedChild:
                 pass
 
 
-def fork_pytest(arguments: list[str], scratch: Path, _heavy: str, *, parent: int) -> ForkedChild:
-    """Fork a grading child that runs pytest with ``arguments``, its output going to ``scratch``."""
+def fork_pytest(arguments: list[str], scratch: Path, _heavy: str, *, parent: int,
+                server: KeptServer | None = None) -> ForkedChild:
+    """Fork a grading child that runs pytest with ``arguments``, its output going to ``scratch``;
+    its submission runs below ``server`` once that is cleared of the last one."""
     from grader.grade import CHILD_ENV
     from grader.pytest_plugin import PROGRESS_FD
+    from grader.sandbox.kept import keep
     from grader.target import ROOT
 
+    if server is not None:
+        try:
+            server.prepare()
+            keep(server)
+        except RuntimeError:  # the child starts a fork server of its own, and reports why that fails
+            keep(None)
     log = scratch / "child.log"
     sys.stdout.flush()
     sys.stderr.flush()
@@ -129,6 +141,8 @@ def _pytest_plugins() -> list[str]:
 def serve(tasks: IO[str], replies: IO[str]) -> None:
     """Grade each task read from ``tasks``; answer its record, or a grader error, on ``replies``."""
     from grader.batch.task import grade_student
+    from grader.isolation import Limits
+    from grader.sandbox.kept import KeptServer
 
     start = time.perf_counter()
     for name in (*PRELOAD, *_pytest_plugins()):
@@ -139,17 +153,36 @@ def serve(tasks: IO[str], replies: IO[str]) -> None:
     gc.freeze()
     replies.write(json.dumps({"ready": round(time.perf_counter() - start, 2)}) + "\n")
     replies.flush()
-    launch = partial(fork_pytest, parent=os.getppid())
-    for line in tasks:
-        task = json.loads(line)
-        try:
-            reply = grade_student(task, launch)
-        except Orphaned:
-            return
-        except Exception:  # noqa: BLE001 - a grader bug: say it, and keep the slot for the next student
-            reply = {"student": task.get("student"), "error": traceback.format_exc(limit=8)}
-        replies.write(json.dumps(reply) + "\n")
-        replies.flush()
+    server: KeptServer | None = None
+    try:
+        for line in tasks:
+            task = json.loads(line)
+            if server is None:
+                server = KeptServer(Limits(), _prefetch(task))
+            try:
+                reply = grade_student(task, partial(fork_pytest, parent=os.getppid(), server=server))
+            except Orphaned:
+                return
+            except Exception:  # noqa: BLE001 - a grader bug: say it, and keep the slot for the next student
+                reply = {"student": task.get("student"), "error": traceback.format_exc(limit=8)}
+            replies.write(json.dumps(reply) + "\n")
+            replies.flush()
+    finally:
+        if server is not None:
+            server.close()
+
+
+def _prefetch(task: dict[str, Any]) -> list[str]:
+    """The libraries that the reference solutions of the task's topics import: a submission's likely imports."""
+    import course
+    from grader import assignments
+    from grader.grade import selected
+    from grader.layout import LAYOUT
+    from grader.sandbox.staging import library_imports
+
+    manifest = assignments.load(task["assignment"]) if task.get("assignment") else None
+    topics = course.topics(selected(manifest, tuple(task["only"])))
+    return library_imports([path for t in topics if (path := LAYOUT.solutions / f"{t}.py").is_file()])
 
 
 def main() -> None:

@@ -12,25 +12,27 @@ the workers are confined is decided in :mod:`grader.isolation`.
 from __future__ import annotations
 
 import collections
-import itertools
-import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from grader import torch_state
-from grader.cgroups import Group
 from grader.handle import Bound, SubmissionError, check_signature
-from grader.isolation import Limits, choose_isolation, claim_uid
+from grader.isolation import Limits
 from grader.sandbox import kill, scratch
 from grader.sandbox.function import FunctionWorker, Usage
+from grader.sandbox.kept import kept
 from grader.sandbox.process import WorkerLost, Zygote
-from grader.sandbox.staging import copy_submission, library_imports, oversized_sources
+from grader.sandbox.staging import (
+    confine,
+    copy_submission,
+    library_imports,
+    oversized_sources,
+    release,
+    staging_folder,
+)
 from grader.worker import PR_SET_CHILD_SUBREAPER, prctl
 
-_groups = itertools.count()
 _SETTING = (str, bool, int)
 _SERVER_LOST = "stopped, killed or signalled the sandbox's fork server, which was started again"
 _SHOWN = 8  # replaced names listed in a note; the rest are counted
@@ -57,45 +59,35 @@ class SandboxImplementation:
         self.root = Path(root).resolve()
         self.label = label or self.root.name
         self.limits = limits or Limits()
-        self.isolation = choose_isolation()
-        self._uid_lock = None
-        if self.isolation.uid is not None:
-            claimed = claim_uid()
-            if claimed is None:
-                self.isolation.uid = None
-                self.isolation.missing.append("no free user id for the worker: it runs as root, without capabilities")
-            else:
-                self.isolation.uid, self._uid_lock = claimed
+        server = kept()
+        if server is not None:  # a batch slot's: this submission is the only one it serves now
+            self.isolation, self._uid_lock, self.group = server.isolation, None, server.group
+            self._staging = server.staging
+        else:
+            self.isolation, self._uid_lock, self.group = confine(self.limits)
+            self._staging = staging_folder(self.isolation)
         if sys.platform.startswith("linux"):
             prctl(PR_SET_CHILD_SUBREAPER, 1)
-        self.group = None
-        if self.isolation.cgroup:
-            self.group = Group(f"{os.getpid()}-{next(_groups)}", self.limits.tree_memory, self.limits.processes)
-            self.group.create()
-        self._staging = Path(tempfile.mkdtemp(prefix="gradekit-sandbox-"))
-        self._stage()
-        # target or topic -> why it is not called again; oversized sources fail before any parse
-        self._failed: dict[str, str] = oversized_sources(self._staging / "submission", self.limits.source)
-        prefetch = library_imports([self._staging / "submission" / f"{t}.py" for t in topics if t not in self._failed])
-        self.zygote = Zygote(self._staging, self.isolation, self.limits, prefetch, self.group)
-        self.zygote.spawn()
-        self._current: FunctionWorker | None = None
-        self._crashes: collections.Counter[str] = collections.Counter()
-        self._replaced: collections.Counter[str] = collections.Counter()  # workers retired past their budget
-        self._signatures: dict[str, SubmissionError | None] = {}
-        self._notes: dict[str, dict[str, list]] = collections.defaultdict(dict)  # target -> kind -> [text, times]
-
-    def _stage(self) -> None:
-        self._staging.chmod(0o711)  # the worker's user may pass through, not list
         self._staging_error: SubmissionError | None = None
         try:
             copy_submission(self.root, self._staging / "submission", self.limits.submission)
         except SubmissionError as err:
             self._staging_error = err
-        scratch = self._staging / "scratch"
-        scratch.mkdir(mode=0o700)
-        if self.isolation.uid is not None:
-            os.chown(scratch, self.isolation.uid, self.isolation.uid)
+        # target or topic -> why it is not called again; oversized sources fail before any parse
+        self._failed: dict[str, str] = oversized_sources(self._staging / "submission", self.limits.source)
+        if server is not None:
+            self.zygote, self._kept = server.zygote, server.zygote.proc
+            self.zygote.adopt()
+        else:
+            prefetch = library_imports([self._staging / "submission" / f"{t}.py" for t in topics
+                                        if t not in self._failed])
+            self.zygote, self._kept = Zygote(self._staging, self.isolation, self.limits, prefetch, self.group), None
+            self.zygote.spawn()
+        self._current: FunctionWorker | None = None
+        self._crashes: collections.Counter[str] = collections.Counter()
+        self._replaced: collections.Counter[str] = collections.Counter()  # workers retired past their budget
+        self._signatures: dict[str, SubmissionError | None] = {}
+        self._notes: dict[str, dict[str, list]] = collections.defaultdict(dict)  # target -> kind -> [text, times]
 
     def describe(self) -> str:
         return self.isolation.describe(self.limits)
@@ -109,12 +101,12 @@ class SandboxImplementation:
         if self._current is not None:
             self._current.close()
             self._current = None
+        if self._kept is not None and self.zygote.proc is self._kept:
+            kill.kill_below(self.zygote.pid)  # the slot clears the rest before its next submission
+            return
         self.zygote.kill()
-        shutil.rmtree(self._staging, ignore_errors=True)
-        if self.group is not None:
-            self.group.remove()
-        if self._uid_lock is not None:
-            os.close(self._uid_lock)
+        if self._kept is None:
+            release(self._staging, self._uid_lock, self.group)
             self._uid_lock = None
 
     # -- the handle ---------------------------------------------------------------------------

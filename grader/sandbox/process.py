@@ -64,14 +64,19 @@ class Zygote:
         self.scratch_baseline = (0, 0)
         self._spare: socket.socket | None = None  # our end of the spare's socket, once asked for
         self._spare_pids: tuple[int, int] | None = None  # (inside, here), once the fork server answered
+        self._drainer: threading.Thread | None = None
         self._output: collections.deque[bytes] = collections.deque()
         self._output_size = 0
         self._lock = threading.Lock()
 
     # -- life cycle --------------------------------------------------------------------------
 
-    def spawn(self) -> None:
-        """Start the process; its torch import overlaps with whatever the caller does next."""
+    def spawn(self, *, drain: bool = True) -> None:
+        """Start the process; its torch import overlaps with whatever the caller does next.
+
+        With ``drain`` false, nothing reads its output until :meth:`adopt`: a batch slot that keeps
+        the fork server starts no thread, since it forks grading children.
+        """
         ours, theirs = socket.socketpair()
         limits = {"data": self.limits.memory, "fsize": self.limits.file_size, "nofile": self.limits.open_files}
         if self.isolation.uid is not None:
@@ -92,7 +97,29 @@ class Zygote:
         self.sock, self.ready, self.pid = ours, False, None
         self._output.clear()
         self._output_size = 0
-        threading.Thread(target=self._drain, args=(self.proc.stdout,), daemon=True).start()
+        self._drainer = None
+        if drain:
+            self._start_drain()
+
+    def _start_drain(self) -> None:
+        self._drainer = threading.Thread(target=self._drain, args=(self.proc.stdout,), daemon=True)
+        self._drainer.start()
+
+    def adopt(self) -> None:
+        """Take over a fork server kept from an earlier submission, once nothing of that one lives:
+        drop what it printed then (never shown to this one), and read its output from now on."""
+        if self._drainer is not None and self._drainer.is_alive():  # this process has read it all along
+            with self._lock:
+                self._output.clear()
+                self._output_size = 0
+            return
+        fd = self.proc.stdout.fileno()  # unread by the slot, so its buffer is empty: read the pipe itself
+        os.set_blocking(fd, False)
+        with contextlib.suppress(BlockingIOError):
+            while os.read(fd, 1 << 16):
+                pass
+        os.set_blocking(fd, True)
+        self._start_drain()
 
     def _drain(self, stream) -> None:
         """Keep only the tail of what the worker prints: a flood costs it time, not our memory."""
@@ -267,6 +294,23 @@ class Zygote:
             return None
         code = reply.get("status") if type(reply) is dict else None
         return code if type(code) is int else None
+
+    def remove_ipc(self) -> int | None:
+        """Have the fork server remove its namespace's System V IPC objects; how many are left, or
+        None when it does not answer. Replies to requests of a grading child that died before it
+        read them come first on the socket: they are skipped."""
+        from grader import wire
+        from grader.zygote import REQUEST, RESET
+
+        try:
+            self.sock.sendall(REQUEST.pack(RESET, 0))
+            for _ in range(64):
+                reply = wire.receive(self.sock, timeout=5)
+                if type(reply) is dict and "left" in reply:
+                    return reply["left"] if type(reply["left"]) is int else None
+        except (wire.WireError, OSError):
+            pass
+        return None
 
     # -- the scratch folder ----------------------------------------------------------------------
 

@@ -1,14 +1,60 @@
-"""Staging a submission for the worker: a bounded copy of regular files, and what its sources import."""
+"""Staging a submission for the worker: its confinement and folder, a bounded copy of regular files, and what its sources import."""
 from __future__ import annotations
 
 import ast
 import importlib.util
+import itertools
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
+from grader.cgroups import Group
 from grader.handle import SubmissionError
+from grader.isolation import Isolation, Limits, choose_isolation, claim_uid
 from grader.signatures import UNPARSABLE
+
+_groups = itertools.count()
+
+
+def confine(limits: Limits) -> tuple[Isolation, int | None, Group | None]:
+    """The strongest isolation here, with a user claimed for it and its cgroup made: (isolation,
+    the user's lock to close when done, the cgroup to remove when done)."""
+    isolation = choose_isolation()
+    lock = None
+    if isolation.uid is not None:
+        claimed = claim_uid()
+        if claimed is None:
+            isolation.uid = None
+            isolation.missing.append("no free user id for the worker: it runs as root, without capabilities")
+        else:
+            isolation.uid, lock = claimed
+    group = None
+    if isolation.cgroup:
+        group = Group(f"{os.getpid()}-{next(_groups)}", limits.tree_memory, limits.processes)
+        group.create()
+    return isolation, lock, group
+
+
+def staging_folder(isolation: Isolation) -> Path:
+    """A fresh folder holding ``submission/`` (what the worker sees) and ``scratch/`` (its working
+    folder where bubblewrap gives it no private ``/tmp``)."""
+    folder = Path(tempfile.mkdtemp(prefix="gradekit-sandbox-"))
+    folder.chmod(0o711)  # the worker's user may pass through, not list
+    (folder / "submission").mkdir(mode=0o755)
+    (folder / "scratch").mkdir(mode=0o700)
+    if isolation.uid is not None:
+        os.chown(folder / "scratch", isolation.uid, isolation.uid)
+    return folder
+
+
+def release(folder: Path, lock: int | None, group: Group | None) -> None:
+    """Give back what :func:`confine` and :func:`staging_folder` made, once nothing runs there."""
+    shutil.rmtree(folder, ignore_errors=True)
+    if group is not None:
+        group.remove()
+    if lock is not None:
+        os.close(lock)
 
 
 def copy_submission(source: Path, dest: Path, budget: int) -> int:
@@ -16,7 +62,7 @@ def copy_submission(source: Path, dest: Path, budget: int) -> int:
 
     Returns the bytes left of ``budget``.
     """
-    dest.mkdir(mode=0o755)
+    dest.mkdir(mode=0o755, exist_ok=True)
     for entry in sorted(source.iterdir()):
         if entry.is_symlink() or entry.name == "__pycache__":
             continue
