@@ -88,6 +88,8 @@ class Zygote:
             root, cwd = str(self.staging / "submission"), self.staging / "scratch"
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(cwd or "/tmp"), "TMPDIR": str(cwd or "/tmp"),
                "USER": "student", "LOGNAME": "student", "OMP_NUM_THREADS": "1"}
+        if "CUDA_VISIBLE_DEVICES" in os.environ:  # a batch slot's GPU: its students train on that one only
+            env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
         settings = {"limits": limits, "prefetch": self.prefetch}
         command = [*prefix, sys.executable, "-I", "-B", "-m", "grader.zygote",
                    str(theirs.fileno()), root, json.dumps(settings)]

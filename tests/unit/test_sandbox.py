@@ -209,3 +209,17 @@ def test_emptying_the_scratch_removes_links_never_what_they_point_to(tmp_path) -
     scratch.empty(folder)
     assert not list(folder.iterdir())
     assert (outside / "keep.txt").read_text() == "mine"
+
+
+def test_a_batch_slots_gpu_reaches_the_worker(tmp_path, monkeypatch) -> None:
+    """``grader batch`` pins slot n to GPU n through ``CUDA_VISIBLE_DEVICES``; the sandbox's own
+    environment must pass it on, or every slot's students would train on the first GPU."""
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "vae.py").write_text(
+        "import os\n\ndef log_mean_exp(y):\n    return os.environ.get('CUDA_VISIBLE_DEVICES', 'unset')\n")
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "1")
+    impl = SandboxImplementation(tmp_path / "sub", topics=("vae",))
+    try:
+        assert impl.call("vae.log_mean_exp", y=0) == "1"
+    finally:
+        impl.close()
