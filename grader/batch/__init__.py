@@ -10,14 +10,13 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from grader.batch.gradebook import csv_text, summary, units
-from grader.batch.local import gpus, job_slots
+from grader.batch.local import cpus, gpus, job_slots
 from grader.batch.progress import Progress
 from grader.batch.store import Store
 from grader.batch.students import Student, discover, fingerprint
@@ -150,4 +149,4 @@ def _run(tasks: list[dict[str, Any]], options: Options, store: Store) -> Iterato
 
 def default_jobs() -> int:
     """The CPUs this process may use: one slot each."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return cpus()

@@ -1,6 +1,7 @@
 """Grading on this machine: ``--jobs N`` slots, each a process that imported the checks once."""
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from collections.abc import Iterator
@@ -22,6 +23,22 @@ def gpus() -> int:
     return len(list(folder.iterdir())) if folder.is_dir() else 0
 
 
+def cpus() -> int:
+    """The CPUs this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def slot_env(n: int, jobs: int, gpus: int) -> dict[str, str]:
+    """Slot ``n``'s environment: its GPU when there are ``gpus``, and an even share of the CPUs
+    for the intra-op threads of its grading children's oracles, unless ``OMP_NUM_THREADS`` is
+    set already. Each would otherwise use every CPU, and ``jobs`` of them spinning for each
+    other's cores cost a third more CPU per student."""
+    env = {"CUDA_VISIBLE_DEVICES": str(n)} if gpus else {}
+    if "OMP_NUM_THREADS" not in os.environ:
+        env["OMP_NUM_THREADS"] = str(max(1, cpus() // jobs))
+    return env
+
+
 def job_slots(jobs: int, heavy: str, device: str, gpus: int) -> int:
     """How many students to grade at once: ``jobs``, but one per GPU while training may use them."""
     return min(jobs, gpus) if heavy != "none" and device != "cpu" and gpus else jobs
@@ -38,8 +55,8 @@ def run_local(tasks: list[dict[str, Any]], jobs: int, logs: Path, gpus: int = 0)
     done: queue.Queue[dict[str, Any] | BaseException] = queue.Queue()
     for task in tasks:
         todo.put(task)
-    slots = [Slot(logs / f"slot-{n}.log", {"CUDA_VISIBLE_DEVICES": str(n)} if gpus else None)
-             for n in range(min(jobs, len(tasks)))]
+    count = min(jobs, len(tasks))
+    slots = [Slot(logs / f"slot-{n}.log", slot_env(n, count, gpus)) for n in range(count)]
     stopping = threading.Event()
 
     def work(slot: Slot) -> None:

@@ -24,6 +24,7 @@ from grader.batch.slot import SlotDied, grade_in_slot
 from grader.batch.task import FAILED, grade_student, record_of
 from grader.cli import main
 from grader.grade import grade
+from tests.unit.test_sandbox import _token_alive
 
 ROOT = Path(__file__).resolve().parents[2]
 CAROL = ROOT / "examples" / "submissions" / "carol-ift6135-a3"
@@ -319,6 +320,17 @@ def test_one_student_per_gpu_while_training_may_use_it() -> None:
     assert job_slots(4, "quick", "auto", gpus=0) == 4
 
 
+def test_slots_share_the_cpus_and_each_gets_its_gpu(monkeypatch) -> None:
+    from grader.batch import local
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(local, "cpus", lambda: 8)
+    assert local.slot_env(1, 2, gpus=2) == {"CUDA_VISIBLE_DEVICES": "1", "OMP_NUM_THREADS": "4"}
+    assert local.slot_env(0, 16, gpus=0) == {"OMP_NUM_THREADS": "1"}
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")  # the instructor's choice stands
+    assert local.slot_env(0, 2, gpus=0) == {}
+
+
 def test_figures_are_kept_relative_to_the_student_folder(tmp_path) -> None:
     from grader.batch.task import _relative
     from grader.report import CheckResult, FacetResult, Report
@@ -327,3 +339,41 @@ def test_figures_are_kept_relative_to_the_student_folder(tmp_path) -> None:
                         figures=(str(tmp_path / "figures" / "gan.dirac" / "a.png"), "/elsewhere/b.png"))
     report = _relative(Report("x", False, [check]), tmp_path)
     assert report.checks[0].figures == ("figures/gan.dirac/a.png",)
+
+
+HOSTILE = '''
+import ctypes, os, signal, subprocess, sys
+
+def log_mean_exp(y):
+    with open("/tmp/left-behind.txt", "w") as f:
+        f.write("for whoever comes next")
+    ctypes.CDLL(None).shmget(0x6B6C, 4096, 0o1600)
+    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", "@TOKEN@"], start_new_session=True)
+    os.kill(os.getppid(), signal.@SIGNAL@)  # the fork server: stopped, or killed
+    return y.sum(dim=1)
+'''
+
+
+def test_what_a_student_leaves_in_the_slot_never_reaches_the_next(tmp_path) -> None:
+    """One slot grades, in turn, students that leave processes, files and IPC behind and stop or kill
+    the fork server it keeps, each followed by an honest one: the honest ones score as alone."""
+    token = f"gradekit-batch-left-{os.getpid()}-{time.monotonic_ns()}"
+    submissions = tmp_path / "submissions"
+    submissions.mkdir()
+    for name, signal_name in (("a-stops", "SIGSTOP"), ("c-kills", "SIGKILL")):
+        shutil.copytree(CAROL, submissions / name)
+        (submissions / name / "q1_solution.py").write_text(
+            HOSTILE.replace("@TOKEN@", token).replace("@SIGNAL@", signal_name))
+    for name in ("b-honest", "d-honest"):
+        shutil.copytree(CAROL, submissions / name)
+    run = batch(submissions, tmp_path / "out", "--jobs", "1")
+    assert run.returncode == 0, run.stdout + run.stderr
+    alone = grade(str(CAROL), assignment=ASSIGNMENT, only=(ONLY,))
+    book = rows(tmp_path / "out")
+    for name in ("b-honest", "d-honest"):
+        record = json.loads((tmp_path / "out" / name / "record.json").read_text())
+        assert book[name]["status"] == "graded" and float(book[name]["total"]) == alone.points, book[name]
+        assert [[f["outcome"] for f in c["facets"]] for c in record["report"]["checks"]] == [
+            [f.outcome for f in c.facets] for c in alone.checks]
+    assert float(book["a-stops"]["total"]) < alone.points and float(book["c-kills"]["total"]) < alone.points
+    assert not _token_alive(token), "a process a student started outlived the batch"
