@@ -30,7 +30,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -203,10 +203,11 @@ class Slot:
     log : Path
         Where the slot's own standard error goes (its grading children log into their scratch).
     env : dict, optional
-        Variables set for the slot and its children (e.g. the GPU it may use).
+        Variables set for the slot and its children (e.g. the GPU it may use); a ``None`` value
+        removes the variable.
     """
 
-    def __init__(self, log: Path, env: dict[str, str] | None = None):
+    def __init__(self, log: Path, env: Mapping[str, str | None] | None = None):
         self.log, self.env = log, env
         self.proc: subprocess.Popen | None = None
         self.ready_seconds: float | None = None
@@ -214,13 +215,14 @@ class Slot:
         self._lock = threading.Lock()  # the batch may retire a slot while its thread starts it
 
     def _start(self) -> None:
+        env = {name: value for name, value in {**os.environ, **(self.env or {})}.items() if value is not None}
         with self._lock:
             if self.retired:
                 raise SlotDied("the batch was stopped")
             with open(self.log, "ab") as err:
                 self.proc = subprocess.Popen([sys.executable, "-m", "grader.batch.slot"], stdin=subprocess.PIPE,
                                              stdout=subprocess.PIPE, stderr=err, text=True, start_new_session=True,
-                                             env={**os.environ, **(self.env or {})})
+                                             env=env)
         self.ready_seconds = self._reply()["ready"]
 
     def _reply(self) -> dict[str, Any]:

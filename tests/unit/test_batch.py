@@ -331,6 +331,21 @@ def test_slots_share_the_cpus_and_each_gets_its_gpu(monkeypatch) -> None:
     assert local.slot_env(0, 2, gpus=0) == {}
 
 
+def test_a_dask_workers_slot_grades_without_the_nannys_heap_setting(monkeypatch, tmp_path) -> None:
+    from grader.batch.cluster import WORKER_ONLY
+    from grader.batch.slot import Slot
+
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")  # what a Dask nanny sets for its worker
+    slot = Slot(tmp_path / "slot.log", {**WORKER_ONLY, "GRADEKIT_PROBE": "1"})
+    slot._start()
+    try:
+        environ = dict(line.split("=", 1) for line in
+                       Path(f"/proc/{slot.proc.pid}/environ").read_text().split("\0") if "=" in line)
+    finally:
+        slot.stop()
+    assert "MALLOC_TRIM_THRESHOLD_" not in environ and environ["GRADEKIT_PROBE"] == "1"
+
+
 def test_figures_are_kept_relative_to_the_student_folder(tmp_path) -> None:
     from grader.batch.task import _relative
     from grader.report import CheckResult, FacetResult, Report
