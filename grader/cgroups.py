@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 V1 = Path("/sys/fs/cgroup")
@@ -56,3 +57,15 @@ class Group:
         for folder in self.dirs.values():
             with contextlib.suppress(OSError):
                 folder.rmdir()
+
+    @staticmethod
+    def sweep(dead: Callable[[str], bool]) -> int:
+        """Remove each empty group whose name (after ``gradekit-``) ``dead`` says has no owner left; how many went."""
+        removed = 0
+        for kind in ("memory", "pids"):
+            for folder in (V1 / kind).glob("gradekit-*"):
+                if dead(folder.name.removeprefix("gradekit-")):
+                    with contextlib.suppress(OSError):
+                        folder.rmdir()
+                        removed += 1
+        return removed

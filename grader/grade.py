@@ -244,8 +244,11 @@ def grade(target: str, *, public_only: bool = False, only: tuple[str, ...] = (),
         try:
             output, _ = child.communicate(timeout=limit)
         except subprocess.TimeoutExpired:
+            from grader.sandbox.staging import sweep
+
             child.kill()
             output, _ = child.communicate()
+            sweep()  # the sandboxes the killed child could not release
             stopped = f"grading stopped after {limit:.0f} s"
             notes.append(f"{stopped}; checks not reached count as failed")
         stream = _read_stream(results)

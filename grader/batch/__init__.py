@@ -22,6 +22,7 @@ from grader.batch.store import Store
 from grader.batch.students import Student, discover, fingerprint
 from grader.batch.task import FAILED, record_of
 from grader.files import write_atomically
+from grader.sandbox.staging import sweep
 
 __all__ = ["Options", "run_batch"]
 
@@ -93,6 +94,8 @@ def run_batch(submissions: Path, output: Path, options: Options,
     try:
         if swept:
             echo(f"removed {len(swept)} unfinished write(s) of an interrupted run")
+        if left := sweep():
+            echo(f"removed {left} sandbox folder(s) and cgroup(s) left by killed grading processes")
         students, notes = discover(submissions, store.scratch)
         for note in notes:
             echo(note)
@@ -117,6 +120,7 @@ def run_batch(submissions: Path, output: Path, options: Options,
                 progress.done(record)
         finally:
             progress.close()
+            sweep()  # the slots of an interrupted batch are killed outright
         columns = units(records, selected(manifest, options.only))
         write_atomically(store.root / "gradebook.csv", csv_text(records, columns))
         echo(summary(records, columns).rstrip("\n"))

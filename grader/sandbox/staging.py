@@ -15,6 +15,7 @@ from grader.isolation import Isolation, Limits, choose_isolation, claim_uid
 from grader.signatures import UNPARSABLE
 
 _groups = itertools.count()
+PREFIX = "gradekit-sandbox-"  # then the pid of the process that made the folder
 
 
 def confine(limits: Limits) -> tuple[Isolation, int | None, Group | None]:
@@ -39,7 +40,7 @@ def confine(limits: Limits) -> tuple[Isolation, int | None, Group | None]:
 def staging_folder(isolation: Isolation) -> Path:
     """A fresh folder holding ``submission/`` (what the worker sees) and ``scratch/`` (its working
     folder where bubblewrap gives it no private ``/tmp``)."""
-    folder = Path(tempfile.mkdtemp(prefix="gradekit-sandbox-"))
+    folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
     folder.chmod(0o711)  # the worker's user may pass through, not list
     (folder / "submission").mkdir(mode=0o755)
     (folder / "scratch").mkdir(mode=0o700)
@@ -55,6 +56,34 @@ def release(folder: Path, lock: int | None, group: Group | None) -> None:
         group.remove()
     if lock is not None:
         os.close(lock)
+
+
+def _dead(owner: str) -> bool:
+    """Whether ``owner`` (a pid, then ``-`` and more) names a process that no longer runs."""
+    pid = owner.partition("-")[0]
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass
+    return False
+
+
+def sweep() -> int:
+    """Remove the staging folders and cgroups that processes killed outright (SIGKILL, as when a
+    batch is interrupted) could not :func:`release`; return how many went.
+
+    Only what a dead process made goes: another grading run's sandboxes are left alone, and a
+    cgroup that still holds a process cannot be removed.
+    """
+    folders = [folder for folder in Path(tempfile.gettempdir()).glob(f"{PREFIX}*")
+               if _dead(folder.name.removeprefix(PREFIX))]
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+    return len(folders) + Group.sweep(_dead)
 
 
 def copy_submission(source: Path, dest: Path, budget: int) -> int:

@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -24,6 +25,7 @@ from grader.batch.slot import SlotDied, grade_in_slot
 from grader.batch.task import FAILED, grade_student, record_of
 from grader.cli import main
 from grader.grade import grade
+from grader.sandbox.staging import PREFIX
 from tests.unit.test_sandbox import _token_alive
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -195,6 +197,39 @@ def test_kill_and_resume_grades_only_what_is_missing_and_never_tears_a_result(tm
     book = rows(out)
     assert sorted(book) == ["a", "b", "c", "d"] and {r["total"] for r in book.values()} == {"2"}
     assert not [p for p in out.iterdir() if p.name.startswith(".partial-")]
+
+
+def _sandboxes_of(pids: set[int]) -> set[Path]:
+    return {folder for folder in Path(tempfile.gettempdir()).glob(f"{PREFIX}*")
+            if folder.name.removeprefix(PREFIX).partition("-")[0] in {str(pid) for pid in pids}}
+
+
+def test_ctrl_c_stops_the_batch_and_leaves_no_sandbox_behind(tmp_path) -> None:
+    submissions = tmp_path / "submissions"
+    submissions.mkdir()
+    for name in ("a", "b", "c"):
+        shutil.copytree(CAROL, submissions / name)
+    out = tmp_path / "out"
+    marker = f"kill-{os.getpid()}-{time.monotonic_ns()}"
+    batch = subprocess.Popen([*GRADER, "batch", str(submissions), "--assignment", ASSIGNMENT, "--output", str(out),
+                              "--only", ONLY, "--jobs", "1"], cwd=ROOT, env={**os.environ, "GRADEKIT_TEST_RUN": marker},
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    pids: set[int] = set()
+    seen: set[Path] = set()
+    deadline = time.monotonic() + 300
+    while not (out / "a").is_dir() and time.monotonic() < deadline and batch.poll() is None:
+        pids.update(_processes_with(marker))
+        seen |= _sandboxes_of(pids)
+        time.sleep(0.05)
+    batch.send_signal(signal.SIGINT)  # as Ctrl-C on its terminal: the batch stops its slots outright
+    assert batch.wait(timeout=60) != 0
+    assert seen, "no sandbox folder was seen while the batch graded"
+    deadline = time.monotonic() + 30
+    while _processes_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _processes_with(marker), "a slot or grading child outlived the interrupted batch"
+    assert not _sandboxes_of(pids), "the interrupted batch left sandbox folders, with a submission's copy, behind"
+    assert not (out / "gradebook.csv").exists()
 
 
 def test_dask_local_cluster_gives_the_same_gradebook(graded_class, tmp_path) -> None:

@@ -1,7 +1,11 @@
 """A fork server that a batch slot keeps serves the next submission with nothing of the last one left."""
 from __future__ import annotations
 
+import os
 import secrets
+import shutil
+import subprocess
+import tempfile
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -90,3 +94,28 @@ def test_the_next_submission_finds_nothing_of_the_last(how, server, tmp_path) ->
         assert server.restarts == 1 and server.zygote.pid != pid
     else:
         assert server.restarts == 0 and server.zygote.pid == pid, "the fork server was not kept"
+
+
+def test_sweep_removes_only_what_dead_processes_left(tmp_path) -> None:
+    from grader.cgroups import Group
+    from grader.sandbox.staging import PREFIX, sweep
+
+    child = subprocess.Popen(["true"])
+    child.wait()
+    dead, alive = child.pid, os.getpid()
+    folders = {pid: Path(tempfile.mkdtemp(prefix=f"{PREFIX}{pid}-")) for pid in (dead, alive)}
+    (folders[dead] / "submission").mkdir()
+    (folders[dead] / "submission" / "q1_solution.py").write_text("a student's code\n")
+    groups = {pid: Group(f"{pid}-sweep", 1 << 30, 64) for pid in (dead, alive)} if Group.available() is None else {}
+    for group in groups.values():
+        group.create()
+    try:
+        assert sweep() >= 1 + 2 * bool(groups)
+        assert not folders[dead].exists() and folders[alive].is_dir()
+        for pid, group in groups.items():
+            assert all(folder.is_dir() == (pid == alive) for folder in group.dirs.values())
+    finally:
+        for group in groups.values():
+            group.remove()
+        for folder in folders.values():
+            shutil.rmtree(folder, ignore_errors=True)
