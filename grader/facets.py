@@ -24,8 +24,9 @@ clauses count only if some core facet passed (:class:`grader.report.CheckResult`
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -411,7 +412,8 @@ def _error_runner(case: Raises) -> Callable[[Check, Implementation, Implementati
 def catalogue(checks: list, *, public_only: bool, only: tuple[str, ...]) -> list[dict[str, Any]]:
     """The selected checks (graded functions and training checks) as plain data: target, points,
     visibility, whether it trains, and facets, in report order."""
-    from grader.heavy import Heavy, facets as heavy_facets
+    from grader.heavy import Heavy
+    from grader.heavy import facets as heavy_facets
 
     def facets_of(c: Any) -> list[Facet]:
         return heavy_facets(c) if isinstance(c, Heavy) else facets(c, public_only=public_only)

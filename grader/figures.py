@@ -5,8 +5,8 @@ Small drawing helpers that topics compose; each returns the path it wrote.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch

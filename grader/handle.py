@@ -11,9 +11,10 @@ import importlib.util
 import itertools
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from grader.layout import LAYOUT
 from grader.signatures import UNPARSABLE, names, public_api, shown
@@ -44,7 +45,7 @@ class Implementation(Protocol):
 
     label: str
 
-    def bind(self, target: str) -> "Bound":
+    def bind(self, target: str) -> Bound:
         """A handle tied to ``target``, for claims."""
 
     def call(self, target: str, /, *args: Any, **kwargs: Any) -> Any:
@@ -217,7 +218,8 @@ class LocalImplementation:
 
     def call(self, target: str, /, *args: Any, **kwargs: Any) -> Any:
         fn = self._resolve(target)
-        from grader.plain import clone  # here, not at the top: the sandbox imports this module light
+        # here, not at the top: the sandbox imports this module light
+        from grader.plain import clone
 
         args, kwargs = clone(args), clone(kwargs)  # the implementation never touches our copies
         return self._returned(target, self._invoke(target, fn, *args, **kwargs))

@@ -105,8 +105,8 @@ class Isolation:
 
     def describe(self, limits: Limits) -> str:
         if self.bubblewrap:
-            how = ["bubblewrap (no network; own pid namespace; sees only the system, Python, grader/, stubs/ "
-                   "and the scenarios)"]
+            how = [("bubblewrap (no network; own pid namespace; sees only the system, Python, grader/, stubs/ "
+                    "and the scenarios)")]
         elif self.unshare:
             how = ["unshare (no network; own pid namespace)"]
         else:
@@ -151,7 +151,7 @@ class Isolation:
 def _probe(path: str, flags: list[str]) -> str | None:
     """Why ``path FLAGS -- true`` fails here (the namespaces cannot be made), or None when it runs."""
     try:
-        done = subprocess.run([path, *flags, "--", "true"], capture_output=True, text=True, timeout=20)
+        done = subprocess.run([path, *flags, "--", "true"], capture_output=True, text=True, timeout=20, check=False)
     except (OSError, subprocess.TimeoutExpired) as err:
         return str(err)
     return None if done.returncode == 0 else (done.stderr.strip() or f"exit {done.returncode}")

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import functools
 import importlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -35,7 +35,7 @@ class Owned:
     name: str
 
     def __post_init__(self) -> None:
-        self.fn  # fails early, with the known names, on a typo
+        self.fn  # noqa: B018 - fails early, with the known names, on a typo
 
     @property
     def fn(self) -> Callable[..., Any]:

@@ -9,7 +9,6 @@ import ast
 import functools
 from pathlib import Path
 
-
 # what reading a submitted source may raise: missing, not UTF-8, not Python, or pathological
 UNPARSABLE = (OSError, SyntaxError, ValueError, RecursionError, MemoryError)
 

@@ -93,7 +93,7 @@ def write(solutions: Path, stubs: Path) -> list[str]:
         if not target.exists() or target.read_text() != stub.text:
             target.write_text(stub.text)
             changed.append(name)
-    for stale in sorted(set(p.name for p in stubs.glob("*.py")) - set(generated)):
+    for stale in sorted({p.name for p in stubs.glob("*.py")} - set(generated)):
         (stubs / stale).unlink()
         changed.append(stale)
     return changed
