@@ -213,7 +213,9 @@ def test_ctrl_c_stops_the_batch_and_leaves_no_sandbox_behind(tmp_path) -> None:
     marker = f"kill-{os.getpid()}-{time.monotonic_ns()}"
     batch = subprocess.Popen([*GRADER, "batch", str(submissions), "--assignment", ASSIGNMENT, "--output", str(out),
                               "--only", ONLY, "--jobs", "1"], cwd=ROOT, env={**os.environ, "GRADEKIT_TEST_RUN": marker},
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                             # a suite started in the background inherits SIGINT ignored; a terminal's batch does not
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # noqa: PLW1509
     pids: set[int] = set()
     seen: set[Path] = set()
     deadline = time.monotonic() + 300
